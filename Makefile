@@ -1,0 +1,37 @@
+# Every target bootstraps .venv on first use: torch's local CPU wheel first, then the project.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install test run index eval bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+index: $(STAMP)
+	$(PY) -m indexer build
+
+run: $(STAMP)
+	@test -f var/index/manifest.json || $(PY) -m indexer build
+	$(PY) -m assistant serve --host $(HOST) --port $(PORT)
+
+eval: $(STAMP)
+	$(PY) -m evals run
+
+bench: $(STAMP)
+	$(PY) -m indexer.bench
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,246 @@
+"""Load a corpus folder: decode, parse and describe each document, fold near-duplicates into aliases."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import tomllib
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from datasketch import MinHash, MinHashLSH
+
+from .parser import ParsedDocument, parse_document
+from .records import Document
+from .textclean import UnreadableDocument, decode_bytes
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "manifest.toml"
+TEXT_SUFFIXES = {".txt", ".md", ".text", ".markdown"}
+# Bumped whenever parsing changes the clauses a file produces (part of the corpus fingerprint).
+PARSER_VERSION = "1"
+SHINGLE = 5
+DUPLICATE_JACCARD = 0.85
+DUPLICATE_CONTAINMENT = 0.95
+
+_VERSION_DATE = re.compile(r"[（(](\d{4}-\d{2}-\d{2})[)）]")
+_YEAR_RANGE = re.compile(r"(20\d{2}|19\d{2})\s*[—\-–－~至到]\s*(20\d{2}|19\d{2})")
+_FIVE_YEAR_PLANS = {"十三五": (2016, 2020), "十四五": (2021, 2025), "十五五": (2026, 2030)}
+
+
+@dataclass
+class Corpus:
+    """The documents to index (near-duplicates folded in as aliases) and the files skipped."""
+
+    documents: list[Document]
+    skipped: list[dict[str, str]]
+    fingerprint: str
+    file_count: int = 0
+    parsed: dict[str, ParsedDocument] = field(default_factory=dict, repr=False)
+
+
+def read_manifest(corpus_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per-file metadata from ``manifest.toml`` (empty when absent); a broken manifest is an error."""
+    path = corpus_dir / MANIFEST_NAME
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: invalid TOML: {exc}") from exc
+    return {k: v for k, v in data.items() if isinstance(v, dict)}
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every regular, non-hidden file under ``corpus_dir`` except the manifest, sorted."""
+    files = []
+    for p in sorted(corpus_dir.rglob("*")):
+        rel = p.relative_to(corpus_dir)
+        if not p.is_file() or any(part.startswith(".") for part in rel.parts) or rel.as_posix() == MANIFEST_NAME:
+            continue
+        files.append(p)
+    return files
+
+
+def load_corpus(corpus_dir: Path, progress: Callable[[str], None] | None = None) -> Corpus:
+    """Read every document under ``corpus_dir``; unreadable files are skipped with a reason."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
+    manifest = read_manifest(corpus_dir)
+    files = corpus_files(corpus_dir)
+    digest = hashlib.sha256(f"parser={PARSER_VERSION}\n".encode())
+    manifest_path = corpus_dir / MANIFEST_NAME
+    if manifest_path.exists():
+        digest.update(manifest_path.read_bytes())
+    documents: list[Document] = []
+    skipped: list[dict[str, str]] = []
+    parsed: dict[str, ParsedDocument] = {}
+    used_ids: set[str] = set()
+    for path in files:
+        rel = path.relative_to(corpus_dir).as_posix()
+        if progress:
+            progress(rel)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            skipped.append({"file": rel, "reason": f"unreadable: {exc.strerror or exc}"})
+            log.warning("skipped %s: unreadable (%s)", rel, exc)
+            continue
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+        if path.suffix.lower() not in TEXT_SUFFIXES:
+            reason = f"unsupported file type {path.suffix or '(none)'}: convert it to UTF-8 .txt or .md"
+            skipped.append({"file": rel, "reason": reason})
+            log.warning("skipped %s: %s", rel, reason)
+            continue
+        try:
+            text, encoding = decode_bytes(data)
+        except UnreadableDocument as exc:
+            skipped.append({"file": rel, "reason": str(exc)})
+            log.warning("skipped %s: %s", rel, exc)
+            continue
+        meta = manifest.get(rel) or manifest.get(path.name) or {}
+        doc_id = _unique_id(str(meta.get("id") or path.stem), used_ids)
+        result = parse_document(text, doc_id, rel)
+        if not result.clauses:
+            skipped.append({"file": rel, "reason": "no text after cleaning"})
+            log.warning("skipped %s: no text after cleaning", rel)
+            continue
+        if encoding != "utf-8":
+            log.info("%s decoded as %s", rel, encoding)
+        documents.append(_document(doc_id, rel, meta, result, hashlib.sha256(data).hexdigest()))
+        parsed[doc_id] = result
+    documents = fold_near_duplicates(documents, parsed)
+    return Corpus(documents, skipped, digest.hexdigest(), len(files), parsed)
+
+
+def _unique_id(candidate: str, used: set[str]) -> str:
+    base = re.sub(r"[/\\\s]+", "_", candidate).strip("_") or "doc"
+    doc_id, n = base, 2
+    while doc_id in used:
+        doc_id, n = f"{base}~{n}", n + 1
+    used.add(doc_id)
+    return doc_id
+
+
+def _document(doc_id: str, source: str, meta: dict[str, Any], parsed: ParsedDocument, sha: str) -> Document:
+    title = str(meta.get("title") or _title_from_source(source, parsed))
+    years = meta.get("years") or infer_years(" ".join([title, str(meta.get("period") or "")]))
+    date = meta.get("date")
+    if date is None:
+        m = _VERSION_DATE.search(source)
+        date = m.group(1) if m else None
+    return Document(
+        doc_id=doc_id,
+        source=source,
+        title=title,
+        doc_number=meta.get("doc_number"),
+        issuer=meta.get("issuer"),
+        date=str(date) if date else None,
+        jurisdiction=meta.get("jurisdiction"),
+        period=meta.get("period"),
+        years=[int(y) for y in years],
+        status=meta.get("status"),
+        fingerprint=sha,
+        clauses=parsed.clauses,
+    )
+
+
+def _title_from_source(source: str, parsed: ParsedDocument) -> str:
+    if parsed.title:
+        return parsed.title
+    stem = Path(source).stem
+    return _VERSION_DATE.sub("", stem).strip() or stem
+
+
+def infer_years(text: str) -> list[int]:
+    """``[first, last]`` year of a period named in a title ("2019—2022年", "十四五"), or ``[]``."""
+    m = _YEAR_RANGE.search(text)
+    if m:
+        a, b = int(m.group(1)), int(m.group(2))
+        return [min(a, b), max(a, b)]
+    for name, (a, b) in _FIVE_YEAR_PLANS.items():
+        if name in text:
+            return [a, b]
+    return []
+
+
+def _shingles(parsed: ParsedDocument) -> set[str]:
+    text = unicodedata.normalize("NFKC", "".join(c.text for c in parsed.clauses))
+    text = re.sub(r"[\W_]+", "", text)
+    return {text[i : i + SHINGLE] for i in range(max(1, len(text) - SHINGLE + 1))}
+
+
+def _artefact_rate(parsed: ParsedDocument) -> float:
+    """Repairs per character: lower means a cleaner extraction."""
+    size = sum(len(c.text) for c in parsed.clauses) or 1
+    r = parsed.repairs
+    return (r.chars * 10 + r.spaces + r.markup + parsed.joined_lines * 5) / size
+
+
+def fold_near_duplicates(documents: list[Document], parsed: dict[str, ParsedDocument]) -> list[Document]:
+    """Keep one document of each near-duplicate group (the cleaner, or the newer version).
+
+    The dropped one becomes an alias of the kept one, which inherits metadata it lacked.
+    """
+    if len(documents) < 2:
+        return documents
+    sets = {d.doc_id: _shingles(parsed[d.doc_id]) for d in documents}
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    hashes: dict[str, MinHash] = {}
+    for d in documents:
+        m = MinHash(num_perm=128, hashfunc=zlib.crc32)
+        m.update_batch([s.encode() for s in sets[d.doc_id]])
+        hashes[d.doc_id] = m
+        lsh.insert(d.doc_id, m)
+    by_id = {d.doc_id: d for d in documents}
+    dropped: set[str] = set()
+    for d in documents:
+        if d.doc_id in dropped:
+            continue
+        for other_id in sorted(lsh.query(hashes[d.doc_id])):
+            if other_id == d.doc_id or other_id in dropped or d.doc_id in dropped:
+                continue
+            a, b = sets[d.doc_id], sets[other_id]
+            inter = len(a & b)
+            jaccard = inter / max(1, len(a | b))
+            containment = inter / max(1, min(len(a), len(b)))
+            if jaccard < DUPLICATE_JACCARD and containment < DUPLICATE_CONTAINMENT:
+                continue
+            keep, drop = _prefer(d, by_id[other_id], parsed)
+            _fold(keep, drop, jaccard, containment)
+            dropped.add(drop.doc_id)
+            log.info("near-duplicate: %s is an alias of %s (jaccard %.2f)", drop.source, keep.source, jaccard)
+    return [d for d in documents if d.doc_id not in dropped]
+
+
+def _prefer(a: Document, b: Document, parsed: dict[str, ParsedDocument]) -> tuple[Document, Document]:
+    """(keep, drop): a newer dated version wins; otherwise the cleaner extraction."""
+    if a.date and b.date and a.date != b.date and _VERSION_DATE.search(a.source) and _VERSION_DATE.search(b.source):
+        return (a, b) if a.date > b.date else (b, a)
+    ra, rb = _artefact_rate(parsed[a.doc_id]), _artefact_rate(parsed[b.doc_id])
+    return (a, b) if ra <= rb else (b, a)
+
+
+def _fold(keep: Document, drop: Document, jaccard: float, containment: float) -> None:
+    for field_name in ("doc_number", "issuer", "date", "jurisdiction", "period", "status"):
+        if getattr(keep, field_name) is None and getattr(drop, field_name) is not None:
+            setattr(keep, field_name, getattr(drop, field_name))
+    if not keep.years and drop.years:
+        keep.years = list(drop.years)
+    keep.aliases.append(
+        {
+            "doc_id": drop.doc_id,
+            "source": drop.source,
+            "title": drop.title,
+            "doc_number": drop.doc_number,
+            "jaccard": round(jaccard, 3),
+            "containment": round(containment, 3),
+            "reason": "near-duplicate extraction; the cleaner one is indexed",
+        }
+    )
+    keep.aliases.extend(drop.aliases)
