@@ -67,7 +67,9 @@ _FRONT = re.compile(r"^(前\s*言|序\s*言|引\s*言|目\s*录|附\s*则|附\s*
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _TOC_ENTRY = re.compile(r"^(.*?)[\s\.…·．。]*\t?\s*(\d{1,3})$")
 # "（三）的要求", "1.中所列": an in-text reference at a line start, not a label.
-_REFERENCE_AFTER_LABEL = re.compile(r"^(的|所列|所述|所称|项|款|规定|要求|中的|中规定|之规定)")
+_REFERENCE_AFTER_LABEL = re.compile(
+    r"^(的|所列|所述|所称|项(?:规定|所|的|中|和|、|至)|款(?:规定|所|的|中|和|、)|规定的|规定[，,。]|要求的|中的|中规定|之规定)"
+)
 
 
 def cn_to_int(s: str) -> int:
@@ -161,6 +163,7 @@ class ParsedDocument:
 
 def classify(raw: str, clean: str) -> Label | None:
     """The structural label a line starts with, if any (in-text references are not labels)."""
+    raw = raw.strip()
     m = _MD_HEADING.match(raw)
     if m:
         inner_raw = m.group(2).strip()
@@ -186,7 +189,8 @@ def classify(raw: str, clean: str) -> Label | None:
             continue
         printed, num, _ = m.group(1), m.group(2), m.group(3)
         rest = clean_line(line[m.end(1):])
-        if family not in ("dash",) and _REFERENCE_AFTER_LABEL.match(rest):
+        spaced = line[m.end(1):m.end(1) + 1] in (" ", "\u3000", "\t")
+        if family != "dash" and not spaced and _REFERENCE_AFTER_LABEL.match(rest):
             return None
         if family == "dash" and not rest:
             return None
@@ -211,6 +215,8 @@ def _heading_like(label: Label | None, text: str) -> bool:
         return False
     if label.family in ("part", "subpart", "chapter", "section", "front", "box", "md"):
         return True
+    if label.family == "article":
+        return False
     rest = label.rest
     if not rest or len(rest) > 40:
         return not rest
@@ -227,7 +233,7 @@ class _Lines:
         for no, raw in enumerate(raw_lines, start=1):
             clean = clean_line(raw, repairs)
             if clean:
-                stripped = re.sub(r"\*\*|\[bookmark:[^\]]*\]|<!--.*?-->", "", raw).strip(" \t\u3000\u00a0\ufeff")
+                stripped = re.sub(r"\*\*|\[bookmark:[^\]]*\]|<!--.*?-->", "", raw).replace("\ufeff", "").strip(" \u3000\u00a0\r")
                 entries.append((no, stripped, clean))
         while entries and entries[-1][2] in WEB_FOOTER_LINES:
             entries.pop()
@@ -290,7 +296,8 @@ def build_units(text: str, repairs: LineRepair) -> tuple[list[Unit], int]:
             i += 1
             continue
         unit = Unit("line", no, no, clean, raw, label=label)
-        seen_label = seen_label or label is not None
+        # Body text starts at the first structural label ("# title" lines are still front matter).
+        seen_label = seen_label or (label is not None and not (label.family == "md" and label.md_level == 1))
         i += 1
         pending_notes: list[Unit] = []
         while i < n:
@@ -330,42 +337,31 @@ def _should_join(unit: Unit, nraw: str, nclean: str, width: float, in_body: bool
     if label is not None or in_body:
         return text[-1] not in _CLOSERS or len(text) >= 0.8 * width
     # Front matter: title lines stand alone unless the line is visibly cut.
-    return len(text) >= 40 or len(text) >= 0.8 * width or any(c in text for c in "。，,；;")
+    return len(text) >= 0.8 * width or any(c in text for c in "。，,；;")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """``[start, end)`` offsets of the sentences of ``text`` (split after 。！？；, and at newlines)."""
+    """``[start, end)`` offsets of the sentences of ``text``: split after 。！？；, never inside brackets."""
     spans: list[tuple[int, int]] = []
-    start = 0
-    i, n = 0, len(text)
+    start, depth, i, n = 0, 0, 0, len(text)
     while i < n:
         ch = text[i]
-        if ch == "\n":
+        if ch in "（(〔[《":
+            depth += 1
+        elif ch in "）)〕]》":
+            depth = max(0, depth - 1)
+        elif ch == "\n":
             _add_span(spans, text, start, i)
-            start = i + 1
-        elif ch in "。！？；;!?":
+            start, depth = i + 1, 0
+        elif ch in "。！？；;!?" and depth == 0:
             j = i + 1
-            while j < n and text[j] in _CLOSERS and not (text[j] in "）)" and _opens_before(text, i)):
+            while j < n and text[j] in "”’」』":
                 j += 1
             _add_span(spans, text, start, j)
-            start = j
-            i = j - 1
+            start, i = j, j - 1
         i += 1
     _add_span(spans, text, start, n)
     return spans
-
-
-def _opens_before(text: str, i: int) -> bool:
-    """True when the bracket after position i closes a bracket opened inside the same sentence."""
-    depth = 0
-    for ch in reversed(text[:i]):
-        if ch in "。；;":
-            break
-        if ch in "（(":
-            depth += 1
-        elif ch in "）)":
-            depth -= 1
-    return depth <= 0
 
 
 def _add_span(spans: list[tuple[int, int]], text: str, a: int, b: int) -> None:
@@ -480,13 +476,21 @@ class _TreeBuilder:
                 if top.absorbs and _label_rank(label) > RANK["article"] and label.family != "md":
                     self._continue(top, unit)
                     continue
+                if label.family == "md" and label.md_level == 1:
+                    # "# 标题" lines name the document; they do not open a section.
+                    self._attach_leaf(Node(0.5, "heading", None, "", label.rest, unit.first, unit.last, True))
+                    continue
                 self.in_front = False
                 heading_like = _heading_like(label, unit.text)
                 rank = self._choose_rank(label, heading_like, idx)
                 kind = "heading" if heading_like else "clause"
                 text = unit.text
-                if label.family in _SPACED_FAMILIES and label.rest and text.startswith(label.printed):
+                if label.family == "md":
+                    text = label.rest
+                elif label.family in _SPACED_FAMILIES and label.rest and (label.md_level or text.startswith(label.printed)):
                     text = f"{label.printed} {label.rest}"
+                elif label.md_level:
+                    text = label.printed + label.rest
                 node = Node(rank, kind, label, _segment(label, rank), text, unit.first, unit.last, heading_like)
                 node.absorbs = label.family == "article"
                 self._open(node)

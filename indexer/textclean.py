@@ -13,6 +13,7 @@ ARTEFACTS = {
     "曤": "PDF font fault in doc 000: prints ‰ as 曤 (replaced by ‰)",
     "**": "markdown bold markers from a Word export (removed)",
     "[bookmark: …]": "Word bookmark anchors such as [bookmark: _Hlk134946206] (removed)",
+    "#": "markdown heading markers at the start of a line (the heading text is kept)",
     "<!-- … -->": "HTML comments such as <!-- INFO END --> in markdown sources (removed)",
     "web footer": "trailing web-page navigation lines 相关主题 / 相关文档 / 最新文档 (dropped)",
     "whitespace": "spaces next to CJK characters and full-width punctuation (removed)",
@@ -33,9 +34,10 @@ _CJK = (
     "\u2018-\u201f"  # curly quotes “”
     "\u2014\u2015\u2026"  # —— …
 )
-_SPACE_BEFORE_CJK = re.compile(rf"[ \t\u3000\u00a0]+(?=[{_CJK}])")
-_SPACE_AFTER_CJK = re.compile(rf"(?<=[{_CJK}])[ \t\u3000\u00a0]+")
-_SPACE_BEFORE_OPEN = re.compile(r"[ \u3000\u00a0]+(?=[(\[])")
+_WS = r"[^\S\n]"  # any Unicode whitespace except a newline (em spaces, ideographic spaces, tabs)
+_SPACE_BEFORE_CJK = re.compile(rf"{_WS}+(?=[{_CJK}])")
+_SPACE_AFTER_CJK = re.compile(rf"(?<=[{_CJK}]){_WS}+")
+_SPACE_BEFORE_OPEN = re.compile(rf"{_WS}+(?=[(\[])")
 
 
 class UnreadableDocument(ValueError):
@@ -98,7 +100,7 @@ def clean_line(line: str, repair: LineRepair | None = None) -> str:
     if repair:
         repair.markup += before - len(out)
     before = len(out)
-    out = out.strip(" \t\u3000\u00a0")
+    out = out.strip()
     inner = _SPACE_BEFORE_CJK.sub("", out)
     inner = _SPACE_AFTER_CJK.sub("", inner)
     inner = _SPACE_BEFORE_OPEN.sub("", inner) if _has_cjk(inner) else inner
