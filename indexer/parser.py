@@ -252,8 +252,29 @@ def _wrap_width(entries: list[tuple[int, str, str]]) -> float:
     return med if (q3 - q1) <= 0.35 * med else float("inf")
 
 
+_MD_TABLE_SEPARATOR = re.compile(r"^\|?(\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*\|?$")
+
+
+def _is_md_table_line(raw: str) -> bool:
+    s = raw.strip()
+    return s.startswith("|") and s.endswith("|") and s.count("|") >= 3
+
+
 def _is_table_line(raw: str) -> bool:
+    """A tab-separated row with two or more filled cells, or a markdown ``| a | b |`` row."""
+    if _is_md_table_line(raw):
+        return True
     return raw.count("\t") >= 1 and len([c for c in raw.split("\t") if c.strip()]) >= 2
+
+
+def table_cells(raw: str) -> list[str] | None:
+    """The cells of a table row (``None`` for a markdown separator row such as ``|---|---|``)."""
+    s = raw.strip()
+    if _is_md_table_line(s):
+        if _MD_TABLE_SEPARATOR.match(s):
+            return None
+        return [clean_line(c) for c in s[1:-1].split("|")]
+    return [clean_line(c) for c in raw.split("\t")]
 
 
 def build_units(text: str, repairs: LineRepair) -> tuple[list[Unit], int]:
@@ -281,14 +302,16 @@ def build_units(text: str, repairs: LineRepair) -> tuple[list[Unit], int]:
         if _is_table_line(raw):
             j, rows, row_lines = i, [], []
             while j < n and _is_table_line(entries[j][1]):
-                rows.append([clean_line(c) for c in entries[j][1].split("\t")])
-                row_lines.append(entries[j][0])
+                cells = table_cells(entries[j][1])
+                if cells is not None:
+                    rows.append(cells)
+                    row_lines.append(entries[j][0])
                 j += 1
             if len(rows) >= 2:
                 # The short unlabeled line right before a table is its caption.
                 if units and units[-1].kind == "line" and units[-1].label is None and len(units[-1].text) <= 40 and not _ends_terminal(units[-1].text):
                     units[-1].kind = "caption"
-                units.append(Unit("table", no, row_lines[-1], "\n".join(" | ".join(r) for r in rows), raw, rows=rows, row_lines=row_lines))
+                units.append(Unit("table", no, entries[j - 1][0], "\n".join(" | ".join(r) for r in rows), raw, rows=rows, row_lines=row_lines))
                 i = j
                 continue
         if clean[0] in SUPERSCRIPTS:

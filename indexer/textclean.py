@@ -14,6 +14,7 @@ ARTEFACTS = {
     "**": "markdown bold markers from a Word export (removed)",
     "[bookmark: …]": "Word bookmark anchors such as [bookmark: _Hlk134946206] (removed)",
     "#": "markdown heading markers at the start of a line (the heading text is kept)",
+    "|---|": "markdown table separator rows (the table's cells are kept)",
     "<!-- … -->": "HTML comments such as <!-- INFO END --> in markdown sources (removed)",
     "web footer": "trailing web-page navigation lines 相关主题 / 相关文档 / 最新文档 (dropped)",
     "whitespace": "spaces next to CJK characters and full-width punctuation (removed)",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from indexer.corpus import load_corpus
-from indexer.parser import classify, cn_to_int, int_to_cn, parse_document, split_sentences
+from indexer.parser import _is_table_line, classify, cn_to_int, int_to_cn, parse_document, split_sentences, table_cells
 from indexer.records import Clause
 from indexer.textclean import WEB_FOOTER_LINES, UnreadableDocument, clean_line, decode_bytes
 
@@ -133,7 +133,9 @@ def _source_pieces(text: str) -> list[tuple[int, str]]:
     pieces = []
     for no, line in enumerate(text.splitlines(), start=1):
         line = re.sub(r"^#{1,6}\s", "", line)
-        cells = line.split("\t") if "\t" in line else [line]
+        cells = table_cells(line) if _is_table_line(line) else [line]
+        if cells is None:  # a markdown table separator row
+            continue
         for cell in cells:
             cleaned = squash(clean_line(cell))
             if cleaned and cleaned not in WEB_FOOTER_LINES:
