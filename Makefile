@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+UI_PORT ?= 8501
 
 .PHONY: install test run index eval bench clean
 
@@ -24,14 +25,14 @@ index: $(STAMP)
 	$(PY) -m indexer build
 
 run: $(STAMP)
-	@test -f var/index/manifest.json || $(PY) -m indexer build
-	$(PY) -m assistant serve --host $(HOST) --port $(PORT)
+	$(PY) -m ui.run_all --host $(HOST) --api-port $(PORT) --ui-port $(UI_PORT)
 
 eval: $(STAMP)
 	$(PY) -m evals run
 
 bench: $(STAMP)
 	$(PY) -m indexer.bench
+	$(PY) -m assistant.bench
 
 clean:
 	rm -rf var .pytest_cache

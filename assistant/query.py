@@ -1,0 +1,270 @@
+"""What a question asks for: content terms, years, places, article numbers, quoted titles.
+
+Pure functions of the question text (plus the shared tokenizer); nothing here knows the corpus.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from indexer.tokenize import tokenize
+
+try:  # the indexer's jieba instance, with the domain dictionary (one initialisation per process)
+    from indexer.tokenize import _tokenizer as _jieba
+except ImportError:  # pragma: no cover - fall back to a plain jieba tokenizer
+    _jieba = None
+
+from .textutil import FIVE_YEAR_PLANS, cn_number_to_int, normalize
+
+log = logging.getLogger(__name__)
+
+# A year in a question: 19xx/20xx not glued to other digits and not a count (2000名, 2025个).
+_Q_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])(?!\s*(?:名|个|人|万|张|所|家|项|元|多|余|%|‰|米|公里|床|例|次))")
+_Q_YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年)?\s*[—\-–－~至到]\s*((?:19|20)\d{2})(?!\d)")
+_ARTICLE = re.compile(r"第([零〇一二三四五六七八九十百千两\d]+)条")
+_TITLE = re.compile(r"《([^《》]{2,80})》")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# 文号: 黔府办函〔2019〕12号, 国发[2016]5号, 国办发（2020）1号
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（]\s*((?:19|20)\d{2})\s*[〕\]］)）]\s*\d{1,4}\s*号")
+
+# Words that carry the question's form, not its content (never required in the answer).
+QUESTION_WORDS = frozenset(
+    """
+    多少 什么 哪些 哪个 哪里 哪儿 哪 几 几个 几项 如何 怎么 怎样 怎么样 是否 有没有 有无 是不是 吗 呢 吧 啊 请问 请 问
+    是 的 了 和 与 及 或 在 对 把 被 为 于 由 从 到 至 中 里 上 下 之 其 该 本 这 那 这些 那些 有 有关 相关 关于 方面
+    要求 规定 提出 明确 内容 情况 具体 主要 一下 一些 哪一年 年 年度 时候 何时 多久 谁 指 所 各 等 以及 需要 应当 应该 可以 能否 能够
+    目标 目标值 指标 数量 数 达到 达 多大 比例 水平 标准 任务 工作 措施 举措 做 做好 开展 进行 实现 怎么办 说 讲
+    什么样 怎样的 哪种 哪类 哪一级 几级 哪一天 哪天 哪年 哪一年 几月 几号 何日 何年 一天 包括 包含 涉及 期间 时期 期末 阶段 时间 目前 现在 今年 明年 去年 当年 要 需 需要 将 会 能 得 该当 还 又 都 也
+    """.split()
+)
+# Form words that still help ranking a little (kept, with a low weight).
+SOFT_WORDS = frozenset("目标 指标 标准 措施 要求 规定 任务 比例 水平 数量 开始 内容".split())
+# Place-like tokens that name no particular place.
+_GENERIC_PLACES = frozenset("全国 全省 全市 全区 全县 我国 中国 国家 各地 地方 本省 本市 本区 我省 我市 我区 省内 省外 国内 国外 境外 城乡 农村 城市".split())
+_PROVINCES = (
+    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州 云南 陕西 "
+    "甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门"
+).split()
+_SUB_UNIT = re.compile(r"(?:省|市|州)([\u4e00-\u9fff]{2,3}(?:区|县|市))")
+_PLACE_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|省|市|州|县|区|盟|旗)$")
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    weight: float = 1.0  # set later from corpus IDF
+    soft: bool = False
+
+
+@dataclass
+class QueryAnalysis:
+    question: str
+    normalized: str
+    tokens: list[str]  # the indexer's tokens (for BM25)
+    terms: list[str]  # content words (jieba precise mode), unique, in question order
+    soft_terms: list[str]
+    subterms: dict[str, list[str]] = field(default_factory=dict)  # compound word → its sub-words
+    years: set[int] = field(default_factory=set)
+    year_ranges: list[tuple[int, int]] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)  # core names without suffix: 广东, 平坝
+    articles: list[int] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    doc_numbers: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+    wants_article_text: bool = False
+    wants_number: bool = False  # 多少 / 几 / 比例: the answer must state a number
+    level: str | None = None  # "province" for 全省 / 我省 / 本省: a county's target does not answer
+
+    @property
+    def asks_year(self) -> bool:
+        return bool(self.years or self.year_ranges)
+
+    def year_matches(self, years: set[int]) -> bool:
+        if years & self.years:
+            return True
+        return any(a <= y <= b for y in years for a, b in self.year_ranges)
+
+
+@lru_cache(maxsize=1)
+def _fallback_jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    return tk
+
+
+def _tk():
+    return _jieba() if _jieba is not None else _fallback_jieba()
+
+
+def words(text: str) -> list[str]:
+    """Words of ``text`` (jieba precise mode with the indexer's domain dictionary), NFKC."""
+    return _tk().lcut(unicodedata.normalize("NFKC", text))
+
+
+@lru_cache(maxsize=4096)
+def search_words(word: str) -> tuple[str, ...]:
+    """The dictionary sub-words of a compound (县域医疗次中心 → 县域, 医疗, 中心, 次中心, …)."""
+    return tuple(w for w in _tk().cut_for_search(word) if w.strip())
+
+
+def place_core(name: str) -> str:
+    """广东省 → 广东, 安顺市平坝区 → 安顺市平坝 (only the last suffix goes), 黔东南州 → 黔东南."""
+    core = _PLACE_SUFFIX.sub("", name)
+    return core if len(core) >= 2 else name
+
+
+@lru_cache(maxsize=1)
+def _posseg():
+    import jieba
+    import jieba.posseg as pseg
+
+    jieba.setLogLevel(logging.WARNING)
+    return pseg
+
+
+def extract_places(text: str) -> list[str]:
+    """Named places (provinces, cities, counties) in ``text``, as cores without suffix."""
+    out: list[str] = []
+    stripped = _TITLE.sub(" ", text)
+    try:
+        pairs = [(w, f) for w, f in _posseg().cut(stripped)]
+    except Exception:  # pragma: no cover - jieba always works, but a place is only a hint
+        pairs = []
+    for word, flag in pairs:
+        if flag.startswith("ns") and word not in _GENERIC_PLACES and len(word) >= 2:
+            core = place_core(word)
+            if core not in out and core not in _GENERIC_PLACES:
+                out.append(core)
+    # a unit right after another (安顺市西秀区, 贵州省遵义市): the tagger often misses the second
+    for m in _SUB_UNIT.finditer(stripped):
+        core = place_core(m.group(1).lstrip("和与及或跟同暨、"))
+        if len(core) >= 2 and core not in out and core not in _GENERIC_PLACES:
+            out.append(core)
+    for prov in _PROVINCES:
+        if prov in stripped and prov not in out and not any(prov in p for p in out):
+            out.append(prov)
+    return out
+
+
+def extract_years(text: str) -> tuple[set[int], list[tuple[int, int]]]:
+    years: set[int] = set()
+    ranges: list[tuple[int, int]] = []
+    for m in _Q_YEAR_RANGE.finditer(text):
+        a, b = sorted((int(m.group(1)), int(m.group(2))))
+        ranges.append((a, b))
+    covered = {y for a, b in ranges for y in (a, b)}
+    for m in _Q_YEAR.finditer(text):
+        y = int(m.group(1))
+        if y not in covered:
+            years.add(y)
+    for name, (a, b) in FIVE_YEAR_PLANS.items():
+        if name in text:
+            if "末" in text or "期末" in text:
+                years.add(b)
+            else:
+                ranges.append((a, b))
+    return years, ranges
+
+
+_CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})\s*年")
+_SHORT_YEAR = re.compile(r"(?<![\d.])([1-4]\d)\s*年(?![\d代])")
+_CN_DIGIT = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"零": "0"}
+
+
+def normalize_years(text: str) -> str:
+    """二〇二五年 → 2025年; 25年 → 2025年 (a two-digit year in a question means 20xx)."""
+    text = _CN_YEAR.sub(lambda m: "".join(_CN_DIGIT[c] for c in m.group(1)) + "年", text)
+    return _SHORT_YEAR.sub(lambda m: f"20{m.group(1)}年", text)
+
+
+_COUNT_WORD = re.compile(r"^[一二两三四五六七八九十百千万\d]+[个所家项名次人条张床位年月日天岁倍成]$")
+
+
+def _is_content(tok: str) -> bool:
+    if tok in QUESTION_WORDS or tok.startswith(("几", "哪", "多少", "什么", "怎")):
+        return False
+    if _COUNT_WORD.match(tok):
+        return False  # 一所, 两个: a count, the kind of thing the answer states
+    if _Q_YEAR.fullmatch(tok) or re.fullmatch(r"(?:19|20)\d{2}年?", tok):
+        return False  # years are handled separately
+    if len(tok) < 2 and not tok.isdigit():
+        return False
+    if not re.search(r"[\w]", tok):
+        return False
+    return True
+
+
+def analyze(question: str) -> QueryAnalysis:
+    """Split a question into what must be matched (terms, years, places, articles)."""
+    norm = normalize_years(normalize(question))
+    tokens = tokenize(norm)
+    years, ranges = extract_years(DOC_NUMBER.sub(" ", norm))
+    articles = [cn_number_to_int(m.group(1)) for m in _ARTICLE.finditer(norm)]
+    titles = [t.strip() for t in _TITLE.findall(norm)]
+    doc_numbers = [m.group(0) for m in DOC_NUMBER.finditer(norm)]
+    places = extract_places(norm)
+    # content terms: the words that carry meaning (article numbers and years are matched apart)
+    body = _ARTICLE.sub(" ", _TITLE.sub(" ", DOC_NUMBER.sub(" ", norm)))
+    terms: list[str] = []
+    soft: list[str] = []
+    subterms: dict[str, list[str]] = {}
+    for word in words(body):
+        t = word.strip().lower()
+        if not t:
+            continue
+        if t in SOFT_WORDS:
+            if t not in soft:
+                soft.append(t)
+            continue
+        if not _is_content(t) or t.isdigit() or _NUMBER.fullmatch(t):
+            continue
+        if t in FIVE_YEAR_PLANS or any(place_core(t) == p or t.startswith(p) for p in places):
+            continue  # periods and places are matched against years and metadata, not as words
+        if t not in terms:
+            terms.append(t)
+            if len(t) >= 3:
+                subs = [x for x in search_words(t) if x != t and len(x) >= 2 and x not in QUESTION_WORDS]
+                if subs:
+                    subterms[t] = subs
+    numbers = [n for n in _NUMBER.findall(_Q_YEAR.sub(" ", DOC_NUMBER.sub(" ", norm))) if n not in {str(y) for y in years}]
+    wants_article = bool(articles) and not _has_specific_ask(norm)
+    wants_number = bool(_NUMERIC_ASK.search(body))
+    level = "province" if _PROVINCE_WIDE.search(norm) else None
+    return QueryAnalysis(
+        question=question,
+        normalized=norm,
+        tokens=tokens,
+        terms=terms,
+        soft_terms=soft,
+        subterms=subterms,
+        years=years,
+        year_ranges=ranges,
+        places=places,
+        articles=articles,
+        titles=titles,
+        doc_numbers=doc_numbers,
+        numbers=numbers,
+        wants_article_text=wants_article,
+        wants_number=wants_number,
+        level=level,
+    )
+
+
+_NUMERIC_ASK = re.compile(r"多少|几[个名所家项次人年级岁倍成]?|比例|比重|占比|百分之|数量|数目|多大|多高|多长")
+_PROVINCE_WIDE = re.compile(r"全省|我省|本省|省里|省级目标")
+_SPECIFIC = re.compile(r"多少|几|哪(?:些|个|一|里)?|谁|何时|什么时候|多久|多长|比例|是否")
+
+
+def _has_specific_ask(norm: str) -> bool:
+    """A question that asks for one detail of an article rather than its whole text."""
+    return bool(_SPECIFIC.search(norm))
+
+
+def nfkc(s: str) -> str:
+    return unicodedata.normalize("NFKC", s)

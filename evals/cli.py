@@ -1,0 +1,121 @@
+"""``python -m evals run|check``: score the assistant on the eval set, or validate the set."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+from .client import MODES, ClientError, ModeNotSupported, make_client
+from .dataset import DEFAULT_CORPUS, DEFAULT_SET, TYPES, EvalSetError, SourceTexts, load_eval_set
+
+COMPARE_MODES = ("bm25", "dense", "hybrid")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="ask every question and print the metrics")
+    run.add_argument("--set", dest="set_path", default=str(DEFAULT_SET), help="eval set (JSON Lines); default evals/dev.jsonl")
+    run.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default: the assistant's, hybrid)")
+    run.add_argument("--compare", action="store_true", help="run bm25, dense and hybrid side by side")
+    run.add_argument("--json", action="store_true", help="print the metrics as JSON instead of tables")
+    run.add_argument("--report", metavar="DIR", help="write report.md, metrics.json and charts to DIR")
+    run.add_argument("--api", metavar="URL", help="ask a running service (POST URL/ask) instead of the in-process assistant")
+    run.add_argument("--index", metavar="DIR", help="index for the in-process assistant (default: PQA_INDEX_DIR, var/index)")
+    run.add_argument("--corpus", metavar="DIR", default=str(DEFAULT_CORPUS), help="corpus the gold evidence is checked against")
+    run.add_argument("--top-k", type=int, default=10, help="clauses requested per question (default 10)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--misses", action="store_true", help="also list the misses on stdout")
+
+    check = sub.add_parser("check", help="validate the eval set and print its counts")
+    check.add_argument("--set", dest="set_path", default=str(DEFAULT_SET))
+    check.add_argument("--corpus", metavar="DIR", default=str(DEFAULT_CORPUS))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        questions = load_eval_set(args.set_path, args.corpus)
+    except (EvalSetError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        counts = Counter(q.type for q in questions)
+        for t in TYPES:
+            print(f"{t:15s} {counts.get(t, 0):4d}")
+        print(f"{'total':15s} {len(questions):4d}")
+        return 0
+    return _run(args, questions)
+
+
+def _ensure_index(index_dir: str | None) -> str | None:
+    """Build the index for the in-process assistant when there is none yet (as `make run` does)."""
+    from indexer.settings import get_settings
+
+    settings = get_settings()
+    target = Path(index_dir) if index_dir else Path(settings.index_dir)
+    if (target / "manifest.json").exists():
+        return str(target)
+    from indexer.index import build_index
+
+    print(f"no index at {target}: building it …", file=sys.stderr)
+    build_index(settings, out_dir=target, show_progress=False)
+    return str(target)
+
+
+def _run(args, questions) -> int:
+    from .report import metrics_json, misses_text, rows_for, text_table, write_report
+    from .runner import run_eval
+
+    modes: list[str | None] = list(COMPARE_MODES) if args.compare else [args.mode]
+    try:
+        client = make_client(args.api, None if args.api else _ensure_index(args.index))
+    except (ClientError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    sources = SourceTexts(args.corpus)
+    outcomes = []
+    skipped = []
+    try:
+        for mode in modes:
+            try:
+                outcomes.append(
+                    run_eval(client, questions, sources, top_k=args.top_k, mode=mode, progress=not args.no_progress)
+                )
+            except ModeNotSupported as exc:
+                if not args.compare:
+                    print(f"error: {exc}", file=sys.stderr)
+                    return 1
+                skipped.append(mode)
+                print(f"skipped mode {mode}: {exc}", file=sys.stderr)
+    finally:
+        client.close()
+    if not outcomes:
+        print("error: no mode could be run", file=sys.stderr)
+        return 1
+    if args.json:
+        print(metrics_json(outcomes))
+    else:
+        header, rows = rows_for(outcomes)
+        print(text_table(header, rows))
+        errors = sum(o.metrics["overall"]["errors"] for o in outcomes)
+        secs = sum(o.seconds for o in outcomes)
+        print(f"\n{len(questions)} questions × {len(outcomes)} mode(s) in {secs:.1f}s via {client.name}"
+              + (f"; {errors} request error(s)" if errors else "")
+              + (f"; skipped: {', '.join(str(m) for m in skipped)}" if skipped else ""))
+        if args.misses:
+            for o in outcomes:
+                print(f"\n[{o.mode}] " + misses_text(o.results))
+    if args.report:
+        path = write_report(outcomes, Path(args.report), set_path=args.set_path, client_name=client.name)
+        print(f"report: {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""UI helpers without a server: Markdown safety, highlighting, basket, export, reports, client."""
+from __future__ import annotations
+
+import ast
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from ui import basket
+from ui.api import ApiClient, ServiceUnavailable, build_filters, clause_path, format_detail
+from ui.export import docx_text, to_docx, to_markdown
+from ui.format import answer_html, escape_md, highlight_html, markers, quote_spans
+from ui.reports import latest_report, metric_rows, parse_json_output, per_type_table
+
+REPO = Path(__file__).resolve().parents[2]
+
+CITATION = {
+    "clause_id": "003/一/（二）",
+    "doc_id": "003",
+    "doc_title": "贵州省进一步完善医疗卫生服务体系的实施方案（征求意见稿）",
+    "doc_number": None,
+    "jurisdiction": "贵州省",
+    "source": "003_f5b1b6779f8b2705.txt",
+    "label": "（二）",
+    "path": ["一、总体要求"],
+    "text": "到2025年，每千人口拥有3岁以下婴幼儿托位数4.5个，床位数*达到*7张。",
+    "quote": "每千人口拥有3岁以下婴幼儿托位数4.5个",
+    "quote_spans": [[7, 27]],
+    "lines": [20, 22],
+    "cite": "《贵州省进一步完善医疗卫生服务体系的实施方案（征求意见稿）》“一、总体要求”（二）：“……每千人口拥有3岁以下婴幼儿托位数4.5个……”",
+}
+
+
+def test_ui_never_imports_indexer_assistant_or_evals():
+    for path in (REPO / "ui").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in {"indexer", "assistant", "evals"}, f"{path} imports {name}"
+
+
+def test_escape_md_keeps_numbers_and_defuses_markup():
+    assert escape_md("托位数4.5个") == "托位数4.5个"
+    assert escape_md("1. 第一项") == "1\\. 第一项"
+    assert escape_md("a*b*_c_ <b>x</b> $5$") == "a\\*b\\*\\_c\\_ &lt;b&gt;x&lt;/b&gt; \\$5\\$"
+    assert "](" not in escape_md("[1](javascript:x)")
+    assert escape_md("# 标题") == "\\# 标题"
+
+
+def test_highlight_prefers_service_spans_and_falls_back_to_quote():
+    text = CITATION["text"]
+    marked = highlight_html(text, CITATION["quote"], CITATION["quote_spans"])
+    assert "<mark>每千人口拥有3岁以下婴幼儿托位数4.5个</mark>" in marked
+    assert "\\*达到\\*" in marked
+    assert highlight_html(text, CITATION["quote"]) == marked
+    # bad spans are ignored; a quote with an elision is found piece by piece
+    assert "<mark>" in highlight_html(text, CITATION["quote"], [[0, 999]])
+    assert quote_spans(text, "到2025年……床位数") == [(0, 6), (text.index("床位数"), text.index("床位数") + 3)]
+    assert highlight_html(text, "不在文中") == escape_md(text)
+
+
+def test_answer_markers():
+    html = answer_html("托位数4.5个[1]；床位7张[2]。")
+    assert "<sup><b>[1]</b></sup>" in html and "<sup><b>[2]</b></sup>" in html and "4.5" in html
+    assert markers("a[2]b[1]c[2]") == [2, 1]
+
+
+def test_basket_add_dedupes_moves_and_removes():
+    state: dict = {}
+    other = dict(CITATION, clause_id="002/第三章/1", quote="另一条")
+    assert basket.add(state, CITATION) and not basket.add(state, dict(CITATION))
+    assert basket.add(state, other)
+    basket.move(state, 1, -1)
+    assert [i["clause_id"] for i in basket.items(state)] == ["002/第三章/1", "003/一/（二）"]
+    basket.move(state, 0, -1)  # clamped: nothing moves
+    assert basket.items(state)[0]["clause_id"] == "002/第三章/1"
+    basket.remove(state, 0)
+    assert [i["clause_id"] for i in basket.items(state)] == ["003/一/（二）"]
+    basket.clear(state)
+    assert basket.items(state) == []
+
+
+def test_markdown_and_docx_export_hold_cite_quote_and_text():
+    items = [CITATION, dict(CITATION, clause_id="x/1", quote="床位数*达到*7张", cite="《另一文件》第1项：“床位数”")]
+    stamp = datetime(2025, 1, 2, 3, 4)
+    md = to_markdown(items, now=stamp)
+    assert md.startswith("# 引文清单") and "共 2 条，生成于 2025-01-02 03:04" in md
+    assert f"## 1. 《{CITATION['doc_title']}》 一、总体要求 › （二）" in md
+    assert f"- 引文：{CITATION['cite']}" in md and "> 每千人口拥有3岁以下婴幼儿托位数4.5个" in md
+    assert md.index("## 1.") < md.index("## 2.")
+    data = to_docx(items, now=stamp)
+    doc = Document(io.BytesIO(data))
+    text = docx_text(data)
+    assert "引文清单" in text and CITATION["cite"] in text and "“每千人口拥有3岁以下婴幼儿托位数4.5个”" in text
+    assert "003_f5b1b6779f8b2705.txt 第20–22行" in text
+    assert [p.style.name for p in doc.paragraphs if p.text.startswith("“")] == ["Quote", "Quote"]
+    assert doc.core_properties.title == "引文清单"
+
+
+def test_client_reports_unreachable_service_with_url():
+    client = ApiClient("http://127.0.0.1:9/", timeout=2)
+    with pytest.raises(ServiceUnavailable) as info:
+        client.health()
+    assert info.value.url == "http://127.0.0.1:9/health"
+
+
+def test_client_helpers():
+    assert clause_path("003/一/（二）") == "/clauses/003%2F%E4%B8%80%2F%EF%BC%88%E4%BA%8C%EF%BC%89"
+    assert build_filters() is None
+    assert build_filters(["003"], ["贵州省"], 2021, 2025) == {
+        "documents": ["003"], "jurisdiction": "贵州省", "year_from": 2021, "year_to": 2025}
+    assert build_filters(jurisdictions=["贵州省", "安顺市平坝区"])["jurisdiction"] == ["贵州省", "安顺市平坝区"]
+    assert format_detail([{"loc": ["body", "question"], "msg": "too long"}]) == "question: too long"
+
+
+def test_reports_tables_and_latest(tmp_path):
+    metrics = {
+        "overall": {"n": 10, "hit@1": 0.8, "answer_accuracy": 0.7, "refusal_accuracy": None},
+        "by_type": {"numeric": {"n": 6, "hit@1": 0.9, "refusal_accuracy": None},
+                    "unanswerable": {"n": 4, "hit@1": None, "refusal_accuracy": 1.0}},
+        "top_k": 10,
+    }
+    rows = metric_rows(metrics)
+    assert {"指标": "hit@1", "值": 0.8} in rows and all(r["指标"] != "by_type" for r in rows)
+    table = per_type_table(metrics)
+    assert [r["类型"] for r in table["rows"]] == ["numeric", "unanswerable"]
+    assert table["chart_metrics"] == ["hit@1", "refusal_accuracy"]
+    assert parse_json_output("progress…\n" + json.dumps(metrics, indent=2)) == metrics
+
+    assert latest_report(tmp_path / "none") is None
+    latest = tmp_path / "latest"
+    latest.mkdir()
+    (latest / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    (latest / "report.md").write_text("# report\n\n![chart](chart_overall.png)\n", encoding="utf-8")
+    (latest / "chart_overall.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    report = latest_report(tmp_path)
+    assert report.data == metrics and report.charts == [latest / "chart_overall.png"]
+    assert "![chart]" not in report.markdown and "# report" in report.markdown

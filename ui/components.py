@@ -1,0 +1,109 @@
+"""Streamlit widgets shared by the pages: the citation card and the service-problem message."""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import streamlit as st
+
+from ui import basket, nav
+from ui.api import ApiProblem, ServiceError
+from ui.format import (cite_string, clause_link, doc_line, escape_html, escape_md, heading_path, highlight_html,
+                       lines_text)
+
+GREY = "#8a8f98"
+
+
+def problem_text(exc: ApiProblem) -> str:
+    """One line for a service problem, naming the URL tried."""
+    if isinstance(exc, ServiceError):
+        hint = "（服务要求 API 密钥：请用环境变量 PQA_API_KEY 设置）" if exc.status == 401 else ""
+        return f"问答服务返回错误（{exc.url}）：{exc.message}{hint}"
+    return (f"无法连接问答服务：{exc.url}（{exc.message}）。"
+            "请确认服务已启动（python -m assistant serve，或 make run），或用环境变量 PQA_API_URL 指定服务地址。")
+
+
+def service_problem(exc: ApiProblem) -> None:
+    """One clear message naming the URL tried; never a traceback."""
+    icon = ":material/error:" if isinstance(exc, ServiceError) else ":material/cloud_off:"
+    st.error(problem_text(exc), icon=icon)
+
+
+# One delegated click handler for every copy button (inline onclick attributes are sanitised away).
+_COPY_SCRIPT = """<script>
+if (!window.__pqaCopy) {
+  window.__pqaCopy = true;
+  document.addEventListener("click", function (ev) {
+    var b = ev.target && ev.target.closest ? ev.target.closest("button.pqa-copy") : null;
+    if (!b) return;
+    var t = b.getAttribute("data-cite") || "";
+    function done() { b.textContent = "已复制"; setTimeout(function () { b.textContent = "复制引文"; }, 1500); }
+    function fallback() {
+      var a = document.createElement("textarea");
+      a.value = t; a.style.position = "fixed"; a.style.opacity = "0";
+      document.body.appendChild(a); a.select();
+      try { document.execCommand("copy"); done(); } catch (e) { b.textContent = "复制失败"; }
+      a.remove();
+    }
+    if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(t).then(done, fallback); }
+    else { fallback(); }
+  });
+}
+</script>"""
+_COPY_STYLE = (
+    "font:inherit;font-size:0.875rem;padding:0.25rem 0.75rem;border-radius:0.5rem;cursor:pointer;"
+    "border:1px solid rgba(49,51,63,0.2);background:#fff;color:inherit;min-height:2.5rem;"
+)
+
+
+def copy_button(text: str) -> None:
+    """A '复制引文' button that puts ``text`` on the clipboard (Clipboard API, or execCommand on
+    plain-http hosts). The same text is also shown in ``st.code``, whose own copy icon works too."""
+    st.html(
+        f'<button type="button" class="pqa-copy" style="{_COPY_STYLE}" '
+        f'data-cite="{html.escape(text, quote=True)}">复制引文</button>{_COPY_SCRIPT}',
+        unsafe_allow_javascript=True,
+    )
+
+
+def citation_card(citation: dict[str, Any], number: int | None, key: str, *,
+                  greyed: bool = False, actions: bool = True) -> None:
+    """One citation: document, 文号, jurisdiction, heading path, label, text with the quote marked,
+    the copyable reference, and buttons to collect it or open it in the document view."""
+    with st.container(border=True, key=f"cite-{key}"):
+        prefix = f"[{number}] " if number is not None else ""
+        tag = "可能相关 · " if greyed else ""
+        title = doc_line(citation)
+        if greyed:
+            st.markdown(f"<span style='color:{GREY}'>{escape_html(prefix + tag + title)}</span>", unsafe_allow_html=True)
+        else:
+            st.markdown(f"**{escape_md(prefix + title)}**")
+        label = f"**{escape_md(citation['label'])}**" if citation.get("label") else ""
+        where = " › ".join(p for p in [escape_md(heading_path(citation)), label] if p)
+        meta = [where] if where else []
+        if citation.get("source"):
+            meta.append(escape_md(f"{citation['source']} {lines_text(citation)}".strip()))
+        if meta:
+            st.caption(" · ".join(meta))
+        text, quote, spans = citation.get("text") or "", citation.get("quote"), citation.get("quote_spans")
+        if greyed:
+            body = highlight_html(text, quote, spans, inside_html=True)
+            st.markdown(f"<div style='color:{GREY}'>{body}</div>", unsafe_allow_html=True)
+        else:
+            st.markdown(highlight_html(text, quote, spans), unsafe_allow_html=True)
+        cite = cite_string(citation)
+        st.code(cite, language=None, wrap_lines=True)
+        if actions and citation.get("clause_id"):
+            cols = st.columns([1, 1, 1, 1], vertical_alignment="center")
+            in_basket = basket.contains(st.session_state, citation)
+            cols[0].button(
+                "已在引文篮" if in_basket else "加入引文篮", key=f"add-{key}", icon=":material/push_pin:",
+                disabled=in_basket, on_click=basket.add, args=(st.session_state, citation),
+            )
+            cols[1].button(
+                "在文档中查看", key=f"open-{key}", icon=":material/article:",
+                on_click=nav.open_clause, args=(citation["clause_id"], citation),
+            )
+            with cols[2]:
+                copy_button(cite)
+            cols[3].markdown(f"[新标签页打开 ↗]({clause_link(citation['clause_id'])})")

@@ -1,0 +1,162 @@
+"""Start the API and the UI together; stop both on Ctrl-C / SIGTERM; exit when either dies.
+
+    python -m ui.run_all [--host 127.0.0.1] [--api-port 8000] [--ui-port 8501] [--index-dir DIR]
+
+1. builds the index (``python -m indexer build --out DIR``) when ``DIR/manifest.json`` is missing;
+2. starts ``python -m assistant serve --host H --port P`` (``PQA_INDEX_DIR=DIR``) and waits for
+   ``GET /health``;
+3. starts ``streamlit run ui/app.py`` on the UI port with ``PQA_API_URL`` pointing at the API.
+
+Children run in their own process groups: a signal is forwarded once to each whole group
+(SIGTERM, then SIGKILL after a grace period), so Streamlit's and uvicorn's own workers stop too.
+Only this script's standard library is used, so it starts before anything else is imported.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+GRACE_S = 10.0
+
+
+def log(msg: str) -> None:
+    print(f"[run_all] {msg}", file=sys.stderr, flush=True)
+
+
+def _health(url: str, api_key: str | None) -> dict | None:
+    req = urllib.request.Request(url.rstrip("/") + "/health")
+    if api_key:
+        req.add_header("X-API-Key", api_key)
+    try:
+        with urllib.request.urlopen(req, timeout=2) as resp:
+            if resp.status == 200:
+                return json.loads(resp.read().decode("utf-8") or "{}")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    return None
+
+
+def wait_for_health(url: str, proc: subprocess.Popen, timeout: float, api_key: str | None = None) -> dict | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return None
+        info = _health(url, api_key)
+        if info is not None:
+            return info
+        time.sleep(0.3)
+    return None
+
+
+def stop(procs: list[subprocess.Popen], grace: float = GRACE_S) -> None:
+    """SIGTERM each child's process group, then SIGKILL whatever is left after ``grace``."""
+    for proc in procs:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log(f"pid {proc.pid} did not stop in {grace:.0f} s: killing it")
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+
+
+class _Stop(Exception):
+    def __init__(self, signum: int):
+        self.signum = signum
+
+
+def _raise_stop(signum, _frame):
+    raise _Stop(signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--host", default=os.environ.get("PQA_HOST", "127.0.0.1"))
+    ap.add_argument("--api-port", type=int, default=int(os.environ.get("PQA_PORT", "8000")))
+    ap.add_argument("--ui-port", type=int, default=int(os.environ.get("PQA_UI_PORT", "8501")))
+    ap.add_argument("--index-dir", default=os.environ.get("PQA_INDEX_DIR", "var/index"))
+    ap.add_argument("--health-timeout", type=float, default=180.0,
+                    help="seconds to wait for the API's /health (model load included)")
+    args = ap.parse_args(argv)
+
+    python = sys.executable
+    index_dir = Path(args.index_dir)
+    if not index_dir.is_absolute():
+        index_dir = REPO / index_dir
+    env = dict(os.environ, PQA_INDEX_DIR=str(index_dir))
+    api_url = f"http://{args.host}:{args.api_port}"
+    api_key = env.get("PQA_API_KEY") or None
+
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    procs: list[subprocess.Popen] = []
+    try:
+        if not (index_dir / "manifest.json").is_file():
+            log(f"no index at {index_dir}: building it")
+            build = subprocess.Popen([python, "-m", "indexer", "build", "--out", str(index_dir)],
+                                     cwd=REPO, env=env, start_new_session=True)
+            procs.append(build)
+            if build.wait() != 0:
+                log(f"index build failed (exit {build.returncode})")
+                return build.returncode or 1
+            procs.remove(build)
+
+        if _health(api_url, api_key) is not None:
+            log(f"something already answers at {api_url}/health: stop it or choose --api-port")
+            return 1
+        log(f"starting API on {api_url} (index {index_dir})")
+        api = subprocess.Popen([python, "-m", "assistant", "serve", "--host", args.host, "--port", str(args.api_port)],
+                               cwd=REPO, env=env, start_new_session=True)
+        procs.append(api)
+        if wait_for_health(api_url, api, args.health_timeout, api_key) is None:
+            code = api.poll()
+            log(f"API did not become healthy at {api_url}/health"
+                + (f" (exited {code})" if code is not None else f" within {args.health_timeout:.0f} s"))
+            return code or 1
+        log("API is up")
+
+        ui_env = dict(env, PQA_API_URL=api_url)
+        ui_cmd = [python, "-m", "streamlit", "run", str(REPO / "ui" / "app.py"),
+                  "--server.address", args.host, "--server.port", str(args.ui_port),
+                  "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                  "--client.toolbarMode", "minimal"]
+        ui = subprocess.Popen(ui_cmd, cwd=REPO, env=ui_env, start_new_session=True)
+        procs.append(ui)
+        log(f"UI on http://{args.host}:{args.ui_port} — Ctrl-C stops both")
+
+        while True:
+            for proc, name in ((api, "API"), (ui, "UI")):
+                code = proc.poll()
+                if code is not None:
+                    log(f"{name} exited ({code}): stopping the other")
+                    return code or 1
+            time.sleep(0.5)
+    except _Stop as exc:
+        log(f"{signal.Signals(exc.signum).name}: stopping")
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop(procs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
