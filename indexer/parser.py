@@ -653,13 +653,13 @@ def parse_document(text: str, doc_id: str, source: str) -> ParsedDocument:
 
 def _document_title(clauses: list[Clause]) -> str:
     """The first front-matter heading lines, joined, or the first clause's opening."""
-    heads = []
+    heads: list[str] = []
     for c in clauses:
-        if c.kind == "heading" and not c.label and not c.path:
-            heads.append(c.text)
-            if len("".join(heads)) >= 12:
-                break
-        else:
+        # Title lines come first; a dated line (adoption note, 文号, 2022年4月) ends the title.
+        if c.kind != "heading" or c.label or c.path or (heads and re.search(r"\d", c.text)):
+            break
+        heads.append(c.text)
+        if len("".join(heads)) >= 12:
             break
     if heads:
         return "".join(heads)[:80]
