@@ -20,7 +20,7 @@ from .textutil import strip_span
 
 NOT_FOUND = "未在语料中找到相关条款"
 # A question asking who is responsible, and the sentence of a clause that says who.
-_ASKS_RESPONSIBLE = re.compile(r"责任单位|牵头|负责|主管|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|什么单位|哪家单位|谁来|由谁|是谁|归谁|责任部门")
+_ASKS_RESPONSIBLE = re.compile(r"责任单位|牵头|负责|主管|(?:哪个|哪些|什么|哪家|哪几个)[^，,。？?；]{0,8}(?:部门|单位|机构)|谁来|由谁|是谁|归谁|责任部门")
 _RESPONSIBLE = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|配合单位|负责单位|由[^，。；]{1,30}(?:负责|牵头)")
 TITLE_SENTENCE_CHARS = 24
 TITLE_FOLLOW_CHARS = 120
@@ -29,6 +29,10 @@ _DIGIT = re.compile(r"\d")
 _GAP = " \t\r\n\u3000，,；;：:、。"  # what may lie between two quoted spans for them to read as one
 # A quote that states a quantity: digits, Chinese numerals with a unit, or 全覆盖 / 全部 / 每个…
 _NUMBERISH = re.compile(r"\d|[一二两三四五六七八九十百千万]+[个名所家项次人年级倍成%‰]|全覆盖|全部|全面覆盖|每[个所家]")
+
+
+_ASKS_RATE = re.compile(r"[\u4e00-\u9fff]率")
+_RATEISH = re.compile(r"率|%|％|‰|百分|/\s*1?0*万|/\s*10+|[一二三四五六七八九十]成|全覆盖|全部|所有")
 
 
 PROVINCE_FIRST = 0.05
@@ -86,6 +90,9 @@ def qualifies(hit: Hit, q: QueryAnalysis, cfg: AssistantConfig) -> tuple[bool, s
             quote = quote[len(label) :]
         if not _NUMBERISH.search(quote):
             return False, "no number"
+        # a rate asked (签约率, 覆盖率 …多少) is answered by a rate, not by a count (80种药品)
+        if _ASKS_RATE.search(q.normalized) and not _RATEISH.search(quote):
+            return False, "no rate"
     if hit.missing_share > cfg.max_missing_share:
         return False, "missing word"
     # the best span covers the question's words (those the corpus knows; typos and colloquial
@@ -295,6 +302,11 @@ def compose(
         # each facet part answers only its share of the question: half the coverage will do
         relaxed = cfg.replace(min_coverage=cfg.min_coverage / 2, consensus_min_coverage=cfg.consensus_min_coverage / 2)
         facet_candidates = [h for h in hits[: max(top_k, 10)] if qualifies(h, q, relaxed)[0]] if facets else []
+        if not result.places:
+            # a question comparing years without naming a place compares one authority's targets:
+            # the best part's jurisdiction first (its 2025 target, not a county's)
+            home = str(best.doc.get("jurisdiction") or "")
+            facet_candidates.sort(key=lambda h: str(h.doc.get("jurisdiction") or "") != home)
         for kind, value in facets:
             if len(parts) >= cfg.answer_max_parts:
                 break
@@ -312,8 +324,12 @@ def compose(
         covered_by_doc: dict[str, set[str]] = {}
         for p in parts:
             covered_by_doc.setdefault(p.hit.clause.doc_id, set()).update(p.hit.span.covered)
+        # once every asked year / place has its quote, other clauses only crowd the answer
+        facets_done = bool(facets) and all(
+            (value in part_years) if kind == "year" else (value in part_places) for kind, value in facets
+        ) and (q.level != "province" or any(_province_level(p.hit.doc) for p in parts))
         for h in qualified:
-            if len(parts) >= cfg.answer_max_parts:
+            if len(parts) >= cfg.answer_max_parts or facets_done:
                 break
             if any(h.row == p.hit.row for p in parts):
                 continue
@@ -337,6 +353,11 @@ def compose(
             q_text = p.quote.rstrip("。；;，, ")
             chunks.append(f"{p.label}：{q_text}[{i}]" if p.label else f"{q_text}[{i}]")
             citations.append(build_citation(i, "answer", p.hit.clause, p.hit.doc, ancestors(p.hit.clause), p.spans, p.hit.score))
+        # the labels count too: drop the weakest extra quotes until the answer fits its budget
+        while len(chunks) > 1 and len("；".join(chunks)) > budget:
+            chunks.pop()
+            citations.pop()
+            parts.pop()
         answer_text = "；".join(chunks)
         found = True
         reason = ""

@@ -37,6 +37,7 @@ QUESTION_WORDS = frozenset(
     是 的 了 和 与 及 或 在 对 把 被 为 于 由 从 到 至 中 里 上 下 之 其 该 本 这 那 这些 那些 有 有关 相关 关于 方面
     要求 规定 提出 明确 内容 情况 具体 主要 一下 一些 哪一年 年 年度 时候 何时 多久 谁 指 所 各 等 以及 需要 应当 应该 可以 能否 能够
     目标 目标值 指标 数量 数 达到 达 多大 比例 水平 标准 任务 工作 措施 举措 做 做好 开展 进行 实现 怎么办 说 讲
+    以后 之后 以前 之前 越来越 老是 总是 一直 专门 省里 咋 咋弄 咋办 咋样 啥 有啥
     什么样 怎样的 哪种 哪类 哪一级 几级 哪一天 哪天 哪年 哪一年 几月 几号 何日 何年 一天 包括 包含 涉及 期间 时期 期末 阶段 时间 目前 现在 今年 明年 去年 当年 要 需 需要 将 会 能 得 该当 还 又 都 也
     """.split()
 )
@@ -183,12 +184,15 @@ def normalize_years(text: str) -> str:
     return _SHORT_YEAR.sub(lambda m: f"20{m.group(1)}年", text)
 
 
+_ORDINAL = re.compile(r"^第[一二两三四五六七八九十\d]+[个项位名批]?$")
 _COUNT_WORD = re.compile(r"^[一二两三四五六七八九十百千万\d]+[个所家项名次人条张床位年月日天岁倍成]$")
 
 
 def _is_content(tok: str) -> bool:
     if tok in QUESTION_WORDS or tok.startswith(("几", "哪", "多少", "什么", "怎")):
         return False
+    if _ORDINAL.match(tok):
+        return False  # 第一个, 第二项: which one of a list, not what it is about
     if _COUNT_WORD.match(tok):
         return False  # 一所, 两个: a count, the kind of thing the answer states
     if _Q_YEAR.fullmatch(tok) or re.fullmatch(r"(?:19|20)\d{2}年?", tok):
@@ -256,7 +260,7 @@ def analyze(question: str) -> QueryAnalysis:
     )
 
 
-_NUMERIC_ASK = re.compile(r"多少|几[个名所家项次人年级岁倍成]?|比例|比重|占比|百分之|数量|数目|多大|多高|多长")
+_NUMERIC_ASK = re.compile(r"多少|(?<![好十哪])几(?!乎)[个名所家项次人年级岁倍成]?|比例|比重|占比|百分之|数量|数目|多大|多高|多长")
 _PROVINCE_WIDE = re.compile(r"全省|我省|本省|省里|省级目标")
 _SPECIFIC = re.compile(r"多少|几|哪(?:些|个|一|里)?|谁|何时|什么时候|多久|多长|比例|是否")
 

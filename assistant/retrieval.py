@@ -28,8 +28,10 @@ import numpy as np
 from indexer.records import Clause
 
 from .config import AssistantConfig
-from .query import QueryAnalysis, analyze, place_core
-from .spans import ClauseText, SpanScore, best_span, fold, term_match
+from .query import _PROVINCES, QueryAnalysis, analyze, place_core
+
+_PROVINCE_NAMES = frozenset(_PROVINCES)
+from .spans import ClauseText, SpanScore, best_span, fold, term_match, typo_match
 from .textutil import FIVE_YEAR_PLANS, bigrams, cn_number_to_int, jaccard
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ _ARTICLE_LABEL = re.compile(r"^第([零〇一二三四五六七八九十百千�
 
 
 SOFT_ONLY_COVERAGE_SCALE = 0.3
+TITLE_TERM_CREDIT = 0.5
 _ADMIN_UNIT = re.compile(r".+?(?:特别行政区|自治区|自治州|自治县|省|市|州|盟|县|区|旗)")
 # A province-level jurisdiction (贵州省, 广西壮族自治区, 北京市 …): what 全省 questions ask about.
 _PROVINCE_LEVEL = re.compile(r"(?:省|自治区|特别行政区)$|^(?:北京|天津|上海|重庆)市$")
@@ -124,6 +127,20 @@ def jurisdiction_matches(wanted: str, jurisdiction: str) -> bool:
     if not w or not j:
         return False
     return w == j or j.endswith(w) or place_core(j).endswith(place_core(w))
+
+
+@lru_cache(maxsize=4096)
+def _known_place(name: str) -> bool:
+    """Whether ``name`` is a place the tokenizer's dictionary knows (云南, 广州, 贵阳)."""
+    if name in _PROVINCE_NAMES:
+        return True
+    try:
+        import jieba.posseg as pseg
+
+        tags = pseg.dt.word_tag_tab
+    except Exception:  # pragma: no cover - no tagger: treat every name as real (no typo fixing)
+        return True
+    return any(str(tags.get(name + suffix) or "").startswith("ns") for suffix in ("", "省", "市", "县", "区", "州"))
 
 
 MODES = ("hybrid", "bm25", "dense")
@@ -489,13 +506,32 @@ class Retriever:
         hay = self._hay[row]
         clause_cov = sum(w * term_match(t, hay) for t, w in weights.items()) / total if total > 0 else 0.0
         known = {t: w for t, w in weights.items() if self.doc_freq(t) > 0}
-        known_total = sum(known.values())
+        # a word the corpus never uses that this clause has in a near form (慢病长 in 慢性病长处方,
+        # 规化建 in 规划建设) is a typo or a short form of the clause's word: known, for this clause
+        rescued = {t: w for t, w in weights.items() if t not in known and typo_match(t, hay) > 0}
+        known_total = sum(known.values()) + sum(rescued.values())
         span_hay = ct.folded_span(span.start, span.end)
-        cov_known = sum(w * term_match(t, span_hay) for t, w in known.items()) / known_total if known_total > 0 else 0.0
+        cov_known = (
+            sum(w * term_match(t, span_hay) for t, w in known.items()) + sum(w * typo_match(t, span_hay) for t, w in rescued.items())
+        ) / known_total if known_total > 0 else 0.0
+        # words of the question that name the clause's document (服务体系…方案 of 《…完善医疗卫生服务
+        # 体系的实施方案》) say where, not what: half credit when the span lacks them
+        title = self._doc_fold.get(c.doc_id, {}).get("title", "")
+        if title and known_total > 0:
+            named_by_title = sum(w for t, w in known.items() if term_match(t, span_hay) == 0 and t in title)
+            cov_known = min(1.0, cov_known + TITLE_TERM_CREDIT * named_by_title / known_total)
         unknown_share = 1.0 - known_total / total if total > 0 else 0.0
         # the heaviest known word of the question that the clause never uses (职责 in 平坝区卫生健康局的职责)
+        # (with the weight of its sub-words the clause lacks too: 注册护士 missing with 注册 and 护士
+        # means another indicator, not the same one worded differently)
+        # — unless the question asks about two years or places, each clause answering its share)
+        single = len(q.years) <= 1 and len(self.question_places(q)) <= 1
         missing_share = max(
-            (w / total for t, w in known.items() if t in self._main_terms(q) and term_match(t, hay) == 0),
+            (
+                (w + (sum(weights.get(fold(x), 0.0) for x in q.subterms.get(t, []) if fold(x) in weights and term_match(fold(x), hay) == 0) if single else 0.0)) / total
+                for t, w in known.items()
+                if t in self._main_terms(q) and term_match(t, hay) == 0
+            ),
             default=0.0,
         ) if total > 0 else 0.0
 
@@ -588,12 +624,21 @@ class Retriever:
         if cached is not None:
             return cached
         text = fold(re.sub(r"《[^《》]*》", " ", q.normalized))
-        places = [fold(p) for p in q.places if p]
+        places = [self._place_typo(fold(p)) for p in q.places if p]
         for core in self._corpus_places:
             if core in text and not any(core in p or p in core for p in places):
                 places.append(core)
         q._places = places  # type: ignore[attr-defined]
         return places
+
+    def _place_typo(self, place: str) -> str:
+        """A named place the corpus does not know, one character away from a corpus jurisdiction
+        of the same length and itself no known place name, is a typo of it (贵洲 → 贵州); a real
+        place (云南, 广州, 贵阳) stays what it is."""
+        if place in self._corpus_places or _known_place(place):
+            return place
+        near = [c for c in self._corpus_places if len(c) == len(place) and sum(a != b for a, b in zip(c, place)) == 1]
+        return near[0] if len(near) == 1 else place
 
     def _place_state(self, q: QueryAnalysis, dmeta: dict[str, str], hay: str) -> str:
         """match: the document is of a named place (or 全省 and province-level); ok: the clause

@@ -129,6 +129,29 @@ def term_match(term: str, hay: str) -> float:
     return 0.0
 
 
+TYPO_CREDIT = 0.6
+
+
+@lru_cache(maxsize=8192)
+def _typo_pattern(term: str) -> re.Pattern[str] | None:
+    """规化建 also matches 规划建: the term with any one character replaced (terms of ≥ 3 Chinese
+    characters only; a two-character word with one wrong character is another word)."""
+    if len(term) < 3 or not all("\u3400" <= ch <= "\u9fff" for ch in term):
+        return None
+    alts = [re.escape(term[:i]) + "[\u3400-\u9fff]" + re.escape(term[i + 1 :]) for i in range(len(term))]
+    return re.compile("|".join(alts))
+
+
+def typo_match(term: str, hay: str) -> float:
+    """For a word the corpus never uses (a typo, a colloquial form): ``term_match``, else
+    ``TYPO_CREDIT`` when the text has the word with one character different."""
+    m = term_match(term, hay)
+    if m:
+        return m
+    pat = _typo_pattern(term)
+    return TYPO_CREDIT if pat is not None and pat.search(hay) else 0.0
+
+
 def term_coverage(hay: str, weights: dict[str, float], total: float) -> tuple[float, frozenset[str]]:
     """IDF-weighted share of the terms found in ``hay`` (fuzzy matches earn partial credit)."""
     if total <= 0:
@@ -218,7 +241,7 @@ def best_span(
     year_penalty: float = 0.35,
 ) -> SpanScore:
     """The span of the clause that best answers ``q`` (coverage, year fit, then brevity)."""
-    best: SpanScore | None = None
+    cands: list[SpanScore] = []
     # only terms the clause contains at all can be in one of its spans
     present = {t: w for t, w in weights.items() if term_match(t, ct.folded)}
     for a, b, sa, hay in ct.spans(min_chars):
@@ -234,9 +257,51 @@ def best_span(
         # prefer the shorter of two equally good spans (a whole sentence wins ties with its parts
         # only when the parts lose coverage)
         score -= (b - a) * 0.0004
-        cand = SpanScore(a, b, cov, got, years, source, state, nums, score)
-        if best is None or cand.score > best.score + 1e-9:
-            best = cand
-    if best is None:
-        best = SpanScore(0, len(ct.text), 0.0, frozenset())
+        cands.append(SpanScore(a, b, cov, got, years, source, state, nums, score))
+    if not cands:
+        return SpanScore(0, len(ct.text), 0.0, frozenset())
+    top = max(c.score for c in cands)
+    near = [c for c in cands if c.score >= top - NEAR_TIE]
+    if len(near) > 1:
+        # near-ties: the span where the question's words stand closest together answers it
+        # (中医医院设置康复科 rather than 中医医院加强康复科建设，推动……设置)
+        for c in near:
+            c.score -= _window(ct.folded_span(c.start, c.end), c.covered) * WINDOW_COST
+    best = None
+    for c in cands:
+        if best is None or c.score > best.score + 1e-9:
+            best = c
+    return best
+
+
+NEAR_TIE = 0.03
+WINDOW_COST = 0.0006
+
+
+def _window(hay: str, terms) -> int:
+    """Length of the shortest stretch of ``hay`` holding every term found in it verbatim."""
+    occ: list[tuple[int, int, int]] = []  # (start, end, term index)
+    words = [t for t in terms if t in hay]
+    if len(words) < 2:
+        return 0
+    for i, t in enumerate(words):
+        j = hay.find(t)
+        while j >= 0:
+            occ.append((j, j + len(t), i))
+            j = hay.find(t, j + 1)
+    occ.sort()
+    need = len(words)
+    count: dict[int, int] = {}
+    best = len(hay)
+    lo = 0
+    for hi in range(len(occ)):
+        count[occ[hi][2]] = count.get(occ[hi][2], 0) + 1
+        while len(count) == need:
+            end = max(e for _s, e, _i in occ[lo : hi + 1])
+            best = min(best, end - occ[lo][0])
+            k = occ[lo][2]
+            count[k] -= 1
+            if not count[k]:
+                del count[k]
+            lo += 1
     return best

@@ -160,3 +160,38 @@ def test_article_location():
     item = Clause(id="law/第二章/第九条/（一）", doc_id="law", source="law.md", kind="clause", label="（一）",
                   path=["第二章 考试和注册", "第九条"], text="（一）具有…", sentences=[(0, 6)], lines=(2, 2))
     assert location(item, [art]) == "第八条第（一）项"
+
+
+def test_typo_match_allows_one_wrong_character_in_long_words_only():
+    from assistant.spans import TYPO_CREDIT, typo_match
+
+    assert typo_match("规化建", "在遵义市规划建设国家区域医疗中心") == TYPO_CREDIT
+    assert typo_match("规化建", "建设规划") == 0.0
+    assert typo_match("遵毕", "遵义") == 0.0  # two characters, one wrong: another word
+    assert typo_match("慢病长", "开放慢性病长处方") > 0  # characters in order
+
+
+def test_window_prefers_words_standing_together():
+    from assistant.spans import _window
+
+    terms = ["中医医院", "康复科", "设置"]
+    near = _window("所有三级中医类医院独立设置康复科，70%的二级以上县级中医医院设置康复科", terms)
+    far = _window("二级以上中医医院加强康复科建设，推动康复医院全部设置传统康复治疗室", terms)
+    assert near < far
+
+
+def test_form_words_are_not_content_or_number_asks():
+    q = analyze("一个医生以后可以在好几家医院坐诊吗")
+    assert "以后" not in q.terms and not q.wants_number
+    q = analyze("防溺水工作列的第一个责任单位是谁")
+    assert "第一个" not in q.terms
+    assert not analyze("这项工作涉及哪几个单位").wants_number
+    assert analyze("要建几个中心").wants_number
+
+
+def test_responsibility_ask_with_words_between():
+    from assistant.answer import _ASKS_RESPONSIBLE
+
+    assert _ASKS_RESPONSIBLE.search("建立救援队涉及哪些部队方面的单位")
+    assert _ASKS_RESPONSIBLE.search("由哪个部门牵头")
+    assert not _ASKS_RESPONSIBLE.search("每千人口托位数是多少")

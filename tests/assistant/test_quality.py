@@ -71,3 +71,44 @@ def test_retrieval_modes(assistant_qa):
 def test_filters_out_of_range_give_not_found(assistant_qa):
     out = ask(assistant_qa, "2025年每千人口托位数目标是多少", filters={"year_from": 2036})
     assert out["found"] is False and out["citations"] == []
+
+
+def test_place_one_character_off_a_corpus_jurisdiction_is_a_typo(assistant_qa):
+    out = ask(assistant_qa, "贵洲省孕产妇系统管理率要求多少")
+    assert out["found"] and "92%" in out["answer"]
+    # real places stay other places, even one character away (湖州 / 贵州)
+    for q in ("湖州市孕产妇系统管理率要达到多少", "广州省孕产妇系统管理率要达到多少", "云南省孕产妇系统管理率要达到多少"):
+        assert not ask(assistant_qa, q)["found"], q
+
+
+def test_unknown_word_found_in_a_near_form_is_not_unknown(assistant_qa):
+    out = ask(assistant_qa, "平坝 慢病长处方 怎么搞")
+    assert out["found"] and "慢性病长处方" in out["answer"]
+    out = ask(assistant_qa, "国家区域医疗中心 规化建几个")
+    assert out["found"] and "5个左右" in out["answer"]
+
+
+def test_rate_asked_is_not_answered_by_a_count(assistant_qa):
+    assert not ask(assistant_qa, "平坝区家庭医生签约率要达到多少")["found"]
+
+
+def test_missing_indicator_with_all_its_parts_refuses(assistant_qa):
+    # 每千人口 matches the 托位数 sentence, but 注册护士 (and 注册, 护士) are nowhere in it
+    assert not ask(assistant_qa, "2023年全省每千人口注册护士数要达到多少")["found"]
+
+
+def test_two_years_without_a_place_quote_one_authority(assistant_qa):
+    out = ask(assistant_qa, "优质服务基层行基本标准，2023年和2025年分别要多少比例的机构达到？")
+    assert out["found"] and "50%" in out["answer"] and "60%" in out["answer"]
+    assert len(out["answer"]) <= 200
+
+
+def test_responsible_units_quoted_within_budget(assistant_qa):
+    out = ask(assistant_qa, "建立国家紧急医学救援队（贵州）涉及哪些军队方面的单位？")
+    assert out["found"] and "武警贵州总队保障部" in out["answer"]
+    assert len(out["answer"]) <= 200
+
+
+def test_near_tie_spans_prefer_the_compact_one(assistant_qa):
+    out = ask(assistant_qa, "中医院康复科要怎么设置")
+    assert out["found"] and "独立设置康复科" in out["answer"]
