@@ -138,17 +138,23 @@ def _neighbour(node: dict[str, Any], key: str) -> None:
         cols[1].button("打开", key=f"nb-{key}-{cid}", on_click=nav.open_clause, args=(cid,))
 
 
-def clause_view(client: ApiClient, clause_id: str) -> None:
+def _fetch(call, missing: str):
+    """The service's answer, or ``None`` after showing why not (404: ``missing``; else the problem)."""
     try:
-        data = client.clause(clause_id)
+        return call()
     except ServiceError as exc:
         if exc.status == 404:
-            st.warning(f"没有编号为 {clause_id} 的条款（索引可能已重建）。")
+            st.warning(missing)
         else:
             service_problem(exc)
-        return
     except ApiProblem as exc:
         service_problem(exc)
+    return None
+
+
+def clause_view(client: ApiClient, clause_id: str) -> None:
+    data = _fetch(lambda: client.clause(clause_id), f"没有编号为 {clause_id} 的条款（索引可能已重建）。")
+    if data is None:
         return
     clause = data.get("clause") or data
     real_id = clause.get("clause_id") or clause.get("id") or clause_id
@@ -235,16 +241,8 @@ def render(client: ApiClient, service_ok: bool, service_exc: ApiProblem | None) 
         nav.sync_url()
     if not doc_id:
         return
-    try:
-        doc = client.document(doc_id)
-    except ServiceError as exc:
-        if exc.status == 404:
-            st.warning(f"没有编号为 {doc_id} 的文件。")
-        else:
-            service_problem(exc)
-        return
-    except ApiProblem as exc:
-        service_problem(exc)
+    doc = _fetch(lambda: client.document(doc_id), f"没有编号为 {doc_id} 的文件。")
+    if doc is None:
         return
     meta = doc.get("document") or doc
     st.subheader(f"《{meta.get('title') or doc_id}》")
