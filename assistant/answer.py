@@ -11,29 +11,17 @@ from typing import Any, Callable
 
 from indexer.records import Clause
 
-from .citation import Citation, build_citation, compact_table_row, jurisdiction_label
+from .citation import Citation, build_citation, jurisdiction_label
 from .config import AssistantConfig
+from .decision import CANDIDATE_DEPTH, ConfidenceModel, load_confidence_model, score_candidates
 from .query import QueryAnalysis
+from .quotes import article_spans, extend_spans, quote_of
 from .retrieval import Hit, SearchResult
-from .spans import ClauseText, lead_year_part, sentence_of
-from .textutil import strip_span
+from .spans import ClauseText
 
 NOT_FOUND = "未在语料中找到相关条款"
-# A question asking who is responsible, and the sentence of a clause that says who.
-_ASKS_RESPONSIBLE = re.compile(r"责任单位|牵头|负责|主管|(?:哪个|哪些|什么|哪家|哪几个)[^，,。？?；]{0,8}(?:部门|单位|机构)|谁来|由谁|是谁|归谁|责任部门")
-_RESPONSIBLE = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|配合单位|负责单位|由[^，。；]{1,30}(?:负责|牵头)")
-TITLE_SENTENCE_CHARS = 24
-TITLE_FOLLOW_CHARS = 120
-EXTEND_MIN_GAIN = 0.25
-_DIGIT = re.compile(r"\d")
-_GAP = " \t\r\n\u3000，,；;：:、。"  # what may lie between two quoted spans for them to read as one
-# A quote that states a quantity: digits, Chinese numerals with a unit, or 全覆盖 / 全部 / 每个…
-_NUMBERISH = re.compile(r"\d|[一二两三四五六七八九十百千万]+[个名所家项次人年级倍成%‰]|全覆盖|全部|全面覆盖|每[个所家]")
-
-
-_ASKS_RATE = re.compile(r"[\u4e00-\u9fff]率")
-_RATEISH = re.compile(r"率|%|％|‰|百分|/\s*1?0*万|/\s*10+|[一二三四五六七八九十]成|全覆盖|全部|所有")
-
+# a part for a second asked year / place answers only its share of the question
+FACET_SHARE = 0.5
 
 PROVINCE_FIRST = 0.05
 _PROVINCE = re.compile(r"(?:省|自治区|特别行政区)$|^(?:北京|天津|上海|重庆)市$")
@@ -59,169 +47,17 @@ class Answer:
     citations: list[Citation]
     reason: str = ""
     parts: list[AnswerPart] = field(default_factory=list)
+    confidence: float = 0.0
+    """Probability that the answer is correct (for not found: that the best candidate would have been)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.answer,
             "found": self.found,
+            "confidence": self.confidence,
             "citations": [c.to_dict() for c in self.citations],
         }
-
-
-def qualifies(hit: Hit, q: QueryAnalysis, cfg: AssistantConfig) -> tuple[bool, str]:
-    """Whether ``hit`` may be given as an answer (with the reason when it may not)."""
-    if hit.clause.kind == "heading" and not hit.article_match:
-        return False, "heading"
-    if q.articles and not hit.article_match:
-        return False, "article"
-    if hit.place_state == "mismatch":
-        return False, "place"
-    if hit.title_state == "mismatch":
-        return False, "title"
-    if q.asks_year and hit.span.year_state == "mismatch":
-        return False, "year"
-    if hit.article_match and (q.wants_article_text or hit.span.coverage >= cfg.min_coverage * 0.5):
-        return True, ""
-    if q.wants_number and not q.articles:
-        quote = hit.clause.text[hit.span.start : hit.span.end]
-        label = (hit.clause.label or "").strip()
-        if label and quote.startswith(label):
-            quote = quote[len(label) :]
-        if not _NUMBERISH.search(quote):
-            return False, "no number"
-        # a rate asked (签约率, 覆盖率 …多少) is answered by a rate, not by a count (80种药品)
-        if _ASKS_RATE.search(q.normalized) and not _RATEISH.search(quote):
-            return False, "no rate"
-    if hit.missing_share > cfg.max_missing_share:
-        return False, "missing word"
-    # the best span covers the question's words (those the corpus knows; typos and colloquial
-    # words aside, as long as they are not most of the question) …
-    if hit.score >= cfg.min_score and hit.coverage_known >= cfg.min_coverage and hit.unknown_share <= cfg.max_unknown_share:
-        return True, ""
-    # … or both retrievers independently put this clause on top (paraphrases share few words)
-    if (
-        hit.bm25_rank is not None and hit.bm25_rank <= cfg.consensus_bm25_rank
-        and hit.dense_rank is not None and hit.dense_rank <= cfg.consensus_dense_rank
-        and hit.coverage_known >= cfg.consensus_min_coverage
-    ):
-        return True, ""
-    if hit.score < cfg.min_score:
-        return False, "score"
-    if hit.unknown_share > cfg.max_unknown_share:
-        return False, "unknown words"
-    return False, "coverage"
-
-
-def _extend_spans(ct: ClauseText, hit: Hit, weights: dict[str, float], total: float, budget: int, q: QueryAnalysis | None = None, list_budget: int = 600) -> list[tuple[int, int]]:
-    """The best span, with its sentence's leading year ("2022年，") and any other sentence of the
-    clause that covers question terms the span misses (e.g. the 责任单位 sentence)."""
-    a, b = hit.span.start, hit.span.end
-    sa, _sb = sentence_of(ct, a)
-    lead = lead_year_part(ct, sa, a)
-    if lead is not None:
-        a = lead
-    spans = [(a, b)]
-    used = b - a
-    text = ct.text
-    sents = [strip_span(text, s0, s1) for s0, s1 in ct.sentences]
-    sents = [(s0, s1) for s0, s1 in sents if s1 > s0]
-    # a clause's short title sentence ("(七)加强乡村医生队伍政策保障。") answers nothing by itself:
-    # go on with the sentences after it
-    announces_list = text[b : b + 1] in "：:" or text[b - 1 : b] in "：:"
-    if not announces_list and sents and (a, b) == sents[0] and len(sents) > 1 and (b - a) <= TITLE_SENTENCE_CHARS and not _DIGIT.search(text[a:b].removeprefix(hit.clause.label or "")):
-        for s0, s1 in sents[1:]:
-            if used + (s1 - s0) > min(budget, TITLE_FOLLOW_CHARS) and used > b - a:
-                break
-            spans.append((s0, s1))
-            used += s1 - s0
-            if used >= TITLE_FOLLOW_CHARS:
-                break
-    # a sentence announcing a list ("有下列情形之一的，……：") is answered by the items after it
-    if announces_list:
-        for s0, s1 in sents:
-            if s0 < b or any(x <= s0 < y for x, y in spans):
-                continue
-            if used + (s1 - s0) > max(budget, list_budget) and used > b - a:
-                break
-            spans.append((s0, s1))
-            used += s1 - s0
-    question = q.normalized if q is not None else ""
-    # each asked year stated elsewhere in the clause ("2020年……。2022年，孕产妇死亡率降到18/10万")
-    if q is not None and len(q.years) > 1:
-        have = set(hit.span.years)
-        for s0, s1 in sents:
-            yrs, src = ct.span_years(s0, s1, s0)
-            if src != "stated" or not (yrs & q.years) - have or any(x <= s0 and s1 <= y for x, y in spans):
-                continue
-            hay = ct.folded_span(s0, s1)
-            if any(t in hay for t in hit.span.covered):
-                spans.append((s0, s1))
-                used += s1 - s0
-                have |= yrs & q.years
-    # a question asking who is responsible is answered by the clause's 责任单位 / 牵头 sentence
-    if _ASKS_RESPONSIBLE.search(question):
-        for s0, s1 in sents:
-            if _RESPONSIBLE.search(text[s0:s1]) and not any(x <= s0 and s1 <= y for x, y in spans):
-                spans.append((s0, s1))
-                used += s1 - s0
-                break
-    covered = set(hit.span.covered)
-    for x, y in spans[1:]:
-        hay = ct.folded_span(x, y)
-        covered |= {t for t in weights if t in hay}
-    missing = {t: w for t, w in weights.items() if t not in covered}
-    while missing:
-        best = None
-        for s0, s1 in ct.sentences:
-            s0, s1 = strip_span(ct.text, s0, s1)
-            if s1 <= s0 or any(x < s1 and s0 < y for x, y in spans):
-                continue
-            hay = ct.folded_span(s0, s1)
-            gain = sum(w for t, w in missing.items() if t in hay)
-            if gain <= 0 or used + (s1 - s0) > budget:
-                continue
-            if best is None or gain / (s1 - s0) > best[0]:
-                best = (gain / (s1 - s0), s0, s1, gain)
-        if best is None or best[3] < EXTEND_MIN_GAIN * total:
-            break
-        _, s0, s1, _ = best
-        spans.append((s0, s1))
-        used += s1 - s0
-        hay = ct.folded_span(s0, s1)
-        missing = {t: w for t, w in missing.items() if t not in hay}
-    spans.sort()
-    # merge touching spans (only whitespace between them)
-    merged: list[tuple[int, int]] = []
-    for s in spans:
-        if merged and not ct.text[merged[-1][1] : s[0]].strip(_GAP):
-            merged[-1] = (merged[-1][0], s[1])
-        else:
-            merged.append(s)
-    return merged
-
-
-def _article_spans(ct: ClauseText, budget: int) -> list[tuple[int, int]]:
-    """The whole article, cut at a sentence end when it is longer than ``budget``."""
-    end = 0
-    for s0, s1 in ct.sentences:
-        if s1 > budget and end > 0:
-            break
-        end = s1
-    a, b = strip_span(ct.text, 0, end or len(ct.text))
-    return [(a, b)]
-
-
-def quote_of(clause: Clause, spans: list[tuple[int, int]]) -> str:
-    text = clause.text
-    if clause.kind == "table_row" and spans == [(0, len(text))]:
-        return compact_table_row(text)
-    out = []
-    for i, (a, b) in enumerate(spans):
-        if i and text[spans[i - 1][1] : a].strip(_GAP):
-            out.append("……")
-        out.append(text[a:b].strip())
-    return "".join(out)
 
 
 def _labels(parts: list[AnswerPart]) -> None:
@@ -249,21 +85,23 @@ def compose(
     texts: list[ClauseText],
     ancestors: Callable[[Clause], list[Clause]],
     top_k: int = 5,
+    model: ConfidenceModel | None = None,
 ) -> Answer:
+    """The answer to ``result``'s question: quotes from the candidates the model trusts, or not found."""
+    model = model or load_confidence_model()
     q = result.query
     hits = result.hits
     weights = result.weights
     total = sum(weights.values())
     budget = cfg.article_max_chars if q.wants_article_text else cfg.answer_max_chars
 
-    qualified: list[Hit] = []
-    reasons: list[str] = []
-    for h in hits[: max(top_k, 5)]:
-        ok, why = qualifies(h, q, cfg)
-        if ok:
-            qualified.append(h)
-        else:
-            reasons.append(why)
+    # each asked year / place needs its own candidate: look deeper for them
+    depth = 2 * CANDIDATE_DEPTH if facets_asked(q, result) else CANDIDATE_DEPTH
+    cands = score_candidates(result, cfg, texts, model, depth)
+    threshold = model.threshold
+    qualified = [c.hit for c in cands[:CANDIDATE_DEPTH] if not c.veto and c.confidence >= threshold]
+    reasons = [c.veto or "confidence" for c in cands[:CANDIDATE_DEPTH] if c.veto or c.confidence < threshold]
+    confidence = max((c.confidence for c in cands if not c.veto), default=0.0)
 
     parts: list[AnswerPart] = []
     used = 0
@@ -274,11 +112,11 @@ def compose(
         nonlocal used
         ct = texts[h.row]
         if q.wants_article_text and h.article_match:
-            spans = _article_spans(ct, budget)
+            spans = article_spans(ct, budget)
         elif h.clause.kind == "table_row":
             spans = [(0, len(h.clause.text))]
         else:
-            spans = _extend_spans(ct, h, weights, total, max(budget - used, h.span.end - h.span.start), q, cfg.article_max_chars)
+            spans = extend_spans(ct, h, weights, total, max(budget - used, h.span.end - h.span.start), q, cfg.article_max_chars)
         quote = quote_of(h.clause, spans)
         if parts and used + len(quote) > budget:
             return False
@@ -293,6 +131,7 @@ def compose(
 
     if qualified:
         best = qualified[0]
+        confidence = next(c.confidence for c in cands if c.hit is best)
         add(best)
         # a question about several years or places gets one part for each (2020 and 2022;
         # 贵州省 and 平坝区), whatever their scores, as long as they qualify
@@ -300,8 +139,7 @@ def compose(
         if len(result.places) > 1 or (result.places and q.level == "province"):
             facets += [("place", p) for p in result.places]
         # each facet part answers only its share of the question: half the coverage will do
-        relaxed = cfg.replace(min_coverage=cfg.min_coverage / 2, consensus_min_coverage=cfg.consensus_min_coverage / 2)
-        facet_candidates = [h for h in hits[: max(top_k, 10)] if qualifies(h, q, relaxed)[0]] if facets else []
+        facet_candidates = [c.hit for c in cands if not c.veto and c.confidence >= FACET_SHARE * threshold] if facets else []
         if not result.places:
             # a question comparing years without naming a place compares one authority's targets:
             # the best part's jurisdiction first (its 2025 target, not a county's)
@@ -378,4 +216,9 @@ def compose(
             spans = [(h.span.start, h.span.end)]
         role = "related" if found else "possibly_related"
         citations.append(build_citation(len(citations) + 1, role, h.clause, h.doc, ancestors(h.clause), spans, h.score))
-    return Answer(q.question, answer_text, found, citations, reason, parts)
+    return Answer(q.question, answer_text, found, citations, reason, parts, round(confidence, 4))
+
+
+def facets_asked(q: QueryAnalysis, result: SearchResult) -> bool:
+    """Whether the question asks about several years or places (each gets its own part)."""
+    return len(q.years) > 1 or len(result.places) > 1 or bool(result.places and q.level == "province")

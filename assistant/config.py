@@ -71,23 +71,11 @@ class AssistantConfig:
     subsplit_min_chars: int = 70
     """Sentences longer than this may be narrowed to the comma-separated part(s) that answer."""
 
-    # --- not-found calibration (on evals/dev.jsonl plus unanswerable questions of other topics) -
-    min_score: float = 0.40
-    """Best final score below this: nothing found."""
-    min_coverage: float = 0.55
-    """The answering span must cover this share of the question's (IDF-weighted) content terms
-    that occur in the corpus."""
-    max_unknown_share: float = 0.60
-    """At most this weight share of the question's terms may be words the corpus never uses
-    (高速公路 in a health corpus): beyond it the question is about something else."""
-    max_missing_share: float = 0.38
-    """A known word carrying more than this share of the question's weight must occur in the
-    clause (平坝区卫生健康局的职责: a clause without 职责 answers something else)."""
-    consensus_bm25_rank: int = 1
-    consensus_dense_rank: int = 3
-    consensus_min_coverage: float = 0.25
-    """Second way to be found: BM25 ranks the clause first, dense retrieval in its top 3, and its
-    span covers at least this share of the known terms (paraphrased questions)."""
+    # --- found / not found (assistant/decision.py) ---------------------------------------------
+    confidence_model: str = ""
+    """Path of a fitted confidence model (JSON); empty: the packaged ``assistant/data/confidence.json``."""
+    confidence_threshold: float = 0.0
+    """Answer when the confidence is at least this; 0 uses the threshold fitted with the model."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "AssistantConfig":

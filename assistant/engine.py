@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from indexer.settings import Settings, get_settings
 from .answer import Answer, compose
 from .citation import build_citation, location
 from .config import AssistantConfig
+from .decision import ConfidenceModel, load_confidence_model
 from .query import analyze
 from .retrieval import Filters, FilterError, Retriever
 
@@ -34,6 +36,7 @@ class Assistant:
         self.index = index
         self.config = config or AssistantConfig()
         self.retriever = Retriever(index, self.config, embedder=embedder)
+        self.model = _confidence_model(self.config)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -87,7 +90,7 @@ class Assistant:
         f = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
         q = analyze(question)
         result = self.retriever.search(q, top_k=max(top_k, 10), filters=f, mode=mode)
-        return compose(result, self.config, self.retriever.texts, self.ancestors, top_k=top_k)
+        return compose(result, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model)
 
     def ask(self, question: str, top_k: int = 5, filters: Filters | dict | None = None, mode: str | None = None) -> dict[str, Any]:
         """The ``/ask`` response: question, answer, found, citations (best first), took_ms.
@@ -235,6 +238,17 @@ class Assistant:
             "format_version": m.get("format_version"),
             "index_dir": str(getattr(self.index, "index_dir", "")),
         }
+
+
+def _confidence_model(cfg: AssistantConfig) -> ConfidenceModel:
+    """The fitted model, with the configured threshold when one is set."""
+    try:
+        model = load_confidence_model(cfg.confidence_model or None)
+    except ValueError as exc:
+        raise AssistantError(_one_line(exc)) from exc
+    if cfg.confidence_threshold > 0:
+        model = dataclasses.replace(model, threshold=cfg.confidence_threshold)
+    return model
 
 
 def _preview(text: str, n: int = 80) -> str:

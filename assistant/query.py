@@ -17,7 +17,8 @@ try:  # the indexer's jieba instance, with the domain dictionary (one initialisa
 except ImportError:  # pragma: no cover - fall back to a plain jieba tokenizer
     _jieba = None
 
-from .textutil import FIVE_YEAR_PLANS, cn_number_to_int, normalize
+from .textutil import ALT, FIVE_YEAR_PLANS, cn_number_to_int, normalize, to_simplified
+from .thesaurus import load_thesaurus
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class QueryAnalysis:
     numbers: list[str] = field(default_factory=list)
     wants_article_text: bool = False
     wants_number: bool = False  # 多少 / 几 / 比例: the answer must state a number
+    expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # colloquial word → official wordings
     level: str | None = None  # "province" for 全省 / 我省 / 本省: a county's target does not answer
 
     @property
@@ -206,7 +208,7 @@ def _is_content(tok: str) -> bool:
 
 def analyze(question: str) -> QueryAnalysis:
     """Split a question into what must be matched (terms, years, places, articles)."""
-    norm = normalize_years(normalize(question))
+    norm = normalize_years(to_simplified(normalize(question)))
     tokens = tokenize(norm)
     years, ranges = extract_years(DOC_NUMBER.sub(" ", norm))
     articles = [cn_number_to_int(m.group(1)) for m in _ARTICLE.finditer(norm)]
@@ -236,6 +238,7 @@ def analyze(question: str) -> QueryAnalysis:
                 subs = [x for x in search_words(t) if x != t and len(x) >= 2 and x not in QUESTION_WORDS]
                 if subs:
                     subterms[t] = subs
+    expansions = _expand_colloquial(norm, terms, subterms, tokens)
     numbers = [n for n in _NUMBER.findall(_Q_YEAR.sub(" ", DOC_NUMBER.sub(" ", norm))) if n not in {str(y) for y in years}]
     wants_article = bool(articles) and not _has_specific_ask(norm)
     wants_number = bool(_NUMERIC_ASK.search(body))
@@ -257,7 +260,26 @@ def analyze(question: str) -> QueryAnalysis:
         wants_article_text=wants_article,
         wants_number=wants_number,
         level=level,
+        expansions=expansions,
     )
+
+
+def _expand_colloquial(norm: str, terms: list[str], subterms: dict[str, list[str]], tokens: list[str]) -> dict[str, tuple[str, ...]]:
+    """Replace each colloquial word of the question (交社保) by one term with its official wordings
+    (交社保|缴纳社会保险费|参加社会保险); the official words join the BM25 query too."""
+    found = {}
+    for key, official in load_thesaurus().expand(_TITLE.sub(" ", norm)):
+        if key in found:
+            continue
+        found[key] = official
+        # the colloquial word's own pieces (交, 社保) are now inside the alternative term
+        for t in [t for t in terms if t in key]:
+            terms.remove(t)
+            subterms.pop(t, None)
+        terms.append(ALT.join((key,) + tuple(official)))
+        for word in official:
+            tokens.extend(tok for tok in tokenize(word) if tok not in tokens)
+    return found
 
 
 _NUMERIC_ASK = re.compile(r"多少|(?<![好十哪])几(?!乎)[个名所家项次人年级岁倍成]?|比例|比重|占比|百分之|数量|数目|多大|多高|多长")

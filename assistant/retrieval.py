@@ -31,7 +31,7 @@ from .config import AssistantConfig
 from .query import _PROVINCES, QueryAnalysis, analyze, place_core
 
 _PROVINCE_NAMES = frozenset(_PROVINCES)
-from .spans import ClauseText, SpanScore, best_span, fold, term_match, typo_match
+from .spans import ALT, ClauseText, SpanScore, best_span, fold, term_match, typo_match
 from .textutil import FIVE_YEAR_PLANS, bigrams, cn_number_to_int, jaccard
 
 log = logging.getLogger(__name__)
@@ -200,6 +200,9 @@ class Hit:
     place_state: str = "none"  # match | ok | mismatch | none
     title_state: str = "none"  # match | mismatch | none
     article_match: bool = False
+    named_other: bool = False  # the question names another document of the corpus (by title)
+    dense_sim: float = 0.0  # cosine of question and clause (the lowest retrieved one when not retrieved densely)
+    dense_gap: float = 0.0  # the best retrieved cosine minus this one
     features: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -310,7 +313,8 @@ class Retriever:
     def doc_freq(self, term: str) -> int:
         df = self._df.get(term)
         if df is None:
-            df = sum(1 for h in self._hay if term in h)
+            alts = term.split(ALT)
+            df = sum(1 for h in self._hay if any(a in h for a in alts))
             self._df[term] = df
         return df
 
@@ -445,14 +449,16 @@ class Retriever:
                 if rank >= cfg.candidates:
                     break
         dense_rank: dict[int, int] = {}
+        dense_sim: dict[int, float] = {}
         dense_hits = self.index.dense_search(self.query_vector(q.normalized), k) if mode in ("hybrid", "dense") else []
         rank = 0
-        for row, _score in dense_hits:
+        for row, score in dense_hits:
             row = int(row)
             if row < 0 or (mask is not None and not mask[row]):
                 continue
             rank += 1
             dense_rank[row] = rank
+            dense_sim[row] = float(score)
             if rank >= cfg.candidates:
                 break
 
@@ -483,6 +489,10 @@ class Retriever:
         pre.sort(reverse=True)
         keep = [row for _, row in pre[: max(cfg.rerank_depth, top_k)]]
         hits = [self._score(row, fused[row] / max_fused, q, weights, bm25_rank.get(row), dense_rank.get(row), named) for row in keep]
+        top_sim = max(dense_sim.values(), default=0.0)
+        for h in hits:
+            h.dense_sim = dense_sim.get(h.row, min(dense_sim.values(), default=0.0))
+            h.dense_gap = top_sim - h.dense_sim
         hits.sort(key=lambda h: h.score, reverse=True)
         hits = self._dedupe(hits, max(top_k, 1))
         return SearchResult(q, hits, weights, self.question_places(q))
@@ -558,6 +568,7 @@ class Retriever:
             score -= cfg.place_mismatch_penalty
         # 《titles》
         title_state = "none"
+        named_other = False
         if named is None:
             named = self.named_documents(q)
         if named:
@@ -567,6 +578,7 @@ class Retriever:
                     place_state = "ok"  # the question names this document (八大工程…和平坝…)
             elif place_state != "match" and not any(len(self._title_short[d]) >= 3 and self._title_short[d] in hay for d in named):
                 title_state = "mismatch"
+                named_other = True
         for t in q.titles:
             ft = fold(t)
             if self._title_matches(ft, dmeta["title"]):
@@ -575,6 +587,8 @@ class Retriever:
                 title_state = "match" if title_state == "match" else "ok"
             elif title_state == "none":
                 title_state = "mismatch"
+                # certain only when the 《title》 is another document of the corpus, not a law the clause cites
+                named_other = named_other or self._names_corpus_document(ft)
         for num in q.doc_numbers:
             fn = _doc_number_key(num)
             if fn and fn in dmeta["numbers"]:
@@ -614,8 +628,19 @@ class Retriever:
             place_state=place_state,
             title_state=title_state,
             article_match=article_match,
+            named_other=named_other and title_state == "mismatch",
             features=feats,
         )
+
+    def _names_corpus_document(self, asked: str) -> bool:
+        """Whether a 《title》 of the question is the title of some document of the corpus."""
+        cache = self.__dict__.setdefault("_named_cache", {})
+        got = cache.get(asked)
+        if got is None:
+            got = any(self._title_matches(asked, m["title"]) for m in self._doc_fold.values())
+            if len(cache) < 4096:
+                cache[asked] = got
+        return got
 
     def question_places(self, q: QueryAnalysis) -> list[str]:
         """Places the question names: tagged ones plus any jurisdiction of the corpus it mentions

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .query import QueryAnalysis
-from .textutil import split_parts, strip_span, text_year_positions, text_years
+from .textutil import ALT, split_parts, strip_span, text_year_positions, text_years
 
 MIN_PART_CHARS = 16
 _DIGIT = re.compile(r"\d")
@@ -118,7 +118,11 @@ def _fuzzy_pattern(term: str) -> re.Pattern[str] | None:
 
 
 def term_match(term: str, hay: str) -> float:
-    """1 for the term itself, ``FUZZY_CREDIT`` for its characters in order nearby, else 0."""
+    """1 for the term itself, ``FUZZY_CREDIT`` for its characters in order nearby, else 0.
+
+    A term with alternatives (``抽烟|吸烟``) scores its best wording."""
+    if ALT in term:
+        return max(term_match(t, hay) for t in term.split(ALT))
     if term in hay:
         return 1.0
     pat = _fuzzy_pattern(term)

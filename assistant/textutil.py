@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
+ALT = "|"  # joins the wordings of one term: a colloquial word and its official forms (抽烟|吸烟)
 FIVE_YEAR_PLANS = {"十三五": (2016, 2020), "十四五": (2021, 2025), "十五五": (2026, 2030)}
 _CN_VALUES = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -22,6 +24,18 @@ _PART_END = re.compile(r"[，,；;：:]")
 def normalize(text: str) -> str:
     """NFKC, collapsed whitespace, trimmed (keeps case and punctuation)."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters as simplified (醫療機構 → 医疗机构); simplified text is unchanged."""
+    return _t2s().convert(text) if text else text
 
 
 def cn_number_to_int(s: str) -> int:

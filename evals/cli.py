@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .client import MODES, ClientError, ModeNotSupported, make_client
 from .dataset import DEFAULT_CORPUS, DEFAULT_SET, TYPES, EvalSetError, SourceTexts, load_eval_set
+from .suites import SUITES, ensure_index
 
 COMPARE_MODES = ("bm25", "dense", "hybrid")
 
@@ -18,20 +19,22 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="ask every question and print the metrics")
-    run.add_argument("--set", dest="set_path", default=str(DEFAULT_SET), help="eval set (JSON Lines); default evals/dev.jsonl")
+    run.add_argument("--suite", action="append", choices=list(SUITES), help="a project eval suite (repeatable); default: all of them side by side")
+    run.add_argument("--set", dest="set_path", default=None, help="another eval set (JSON Lines), with --corpus and --index")
     run.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default: the assistant's, hybrid)")
     run.add_argument("--compare", action="store_true", help="run bm25, dense and hybrid side by side")
     run.add_argument("--json", action="store_true", help="print the metrics as JSON instead of tables")
     run.add_argument("--report", metavar="DIR", help="write report.md, metrics.json and charts to DIR")
     run.add_argument("--api", metavar="URL", help="ask a running service (POST URL/ask) instead of the in-process assistant")
     run.add_argument("--index", metavar="DIR", help="index for the in-process assistant (default: PQA_INDEX_DIR, var/index)")
-    run.add_argument("--corpus", metavar="DIR", default=str(DEFAULT_CORPUS), help="corpus the gold evidence is checked against")
+    run.add_argument("--corpus", metavar="DIR", default=str(DEFAULT_CORPUS), help="corpus the gold evidence of --set is checked against")
     run.add_argument("--top-k", type=int, default=10, help="clauses requested per question (default 10)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--misses", action="store_true", help="also list the misses on stdout")
 
     check = sub.add_parser("check", help="validate the eval set and print its counts")
     check.add_argument("--set", dest="set_path", default=str(DEFAULT_SET))
+    check.add_argument("--suite", choices=list(SUITES), help="check a project suite instead of --set")
     check.add_argument("--corpus", metavar="DIR", default=str(DEFAULT_CORPUS))
     return p
 
@@ -39,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "run" and args.set_path is None and args.compare:
+        args.set_path = str(DEFAULT_SET)
+    if args.command == "run" and args.set_path is None:
+        return _run_suites(args, args.suite or list(SUITES))
+    if args.command == "check" and args.suite:
+        args.set_path, args.corpus = str(SUITES[args.suite].set_path), str(SUITES[args.suite].corpus_dir())
     try:
         questions = load_eval_set(args.set_path, args.corpus)
     except (EvalSetError, FileNotFoundError) as exc:
@@ -114,6 +123,54 @@ def _run(args, questions) -> int:
     if args.report:
         path = write_report(outcomes, Path(args.report), set_path=args.set_path, client_name=client.name)
         print(f"report: {path}", file=sys.stderr)
+    return 0
+
+
+def _run_suites(args, names: list[str]) -> int:
+    """Each suite on its own index (built or refreshed first), then the overall figures side by side."""
+    from .report import side_by_side, text_table, rows_for, misses_text, write_report
+    from .runner import run_eval
+
+    outcomes = {}
+    for name in names:
+        s = SUITES[name]
+        try:
+            corpus = s.corpus_dir()
+            questions = load_eval_set(s.set_path, corpus)
+        except (EvalSetError, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        try:
+            client = make_client(args.api, None if args.api else ensure_index(s, Path(args.index) if args.index and not s.general else None))
+        except (ClientError, OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        try:
+            o = run_eval(client, questions, SourceTexts(corpus), top_k=args.top_k, mode=args.mode, progress=not args.no_progress)
+        except ModeNotSupported as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            client.close()
+        o.mode = name
+        outcomes[name] = o
+        if not args.json:
+            header, rows = rows_for([o])
+            print(f"\n## {name}: {len(questions)} questions ({s.set_path.name}), {o.seconds:.1f}s via {client.name}\n")
+            print(text_table(header, rows))
+            if args.misses:
+                print("\n" + misses_text(o.results))
+        if args.report:
+            write_report([o], Path(args.report) / name, set_path=str(s.set_path), client_name=client.name)
+    if args.json:
+        import json
+
+        print(json.dumps({n: o.metrics for n, o in outcomes.items()}, ensure_ascii=False, indent=2))
+    else:
+        print("\n## side by side (overall)\n")
+        print(side_by_side(outcomes))
+    if args.report:
+        print(f"reports: {args.report}/<suite>/report.md", file=sys.stderr)
     return 0
 
 

@@ -34,6 +34,7 @@ TYPES = (
     "table",
     "measure",
     "noisy",
+    "article",
     "unanswerable",
 )
 REQUIRED = ("id", "type", "question", "gold", "answer")

@@ -24,16 +24,18 @@ from typing import Any, Iterable
 from .dataset import EvalQuestion, GoldLocation, SourceTexts, normalize
 
 ANSWER_MAX_CHARS = 200
-RANX_METRICS = {"hit@1": "hit_rate@1", "hit@5": "hit_rate@5", "mrr@10": "mrr@10", "ndcg@10": "ndcg@10"}
+RANX_METRICS = {"hit@1": "hit_rate@1", "hit@5": "hit_rate@5", "hit@10": "hit_rate@10", "mrr@10": "mrr@10", "ndcg@10": "ndcg@10"}
 METRIC_KEYS = (
     "hit@1",
     "hit@5",
+    "hit@10",
     "mrr@10",
     "ndcg@10",
     "recall@5",
     "answer_accuracy",
     "refusal_accuracy",
     "false_refusal_rate",
+    "wrong_answer_rate",
     "latency_p50_ms",
     "latency_p95_ms",
 )
@@ -192,8 +194,10 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
         ) / len(answerable)
         out["answer_accuracy"] = sum(1 for r in answerable if r.answer_ok) / len(answerable)
         out["false_refusal_rate"] = sum(1 for r in answerable if r.found is False) / len(answerable)
+        # confident wrong answers: found, but the answer key is not in the answer
+        out["wrong_answer_rate"] = sum(1 for r in answerable if r.found is True and not r.answer_ok) / len(answerable)
     else:
-        out.update({k: None for k in ("hit@1", "hit@5", "mrr@10", "ndcg@10", "recall@5", "answer_accuracy", "false_refusal_rate")})
+        out.update({k: None for k in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "recall@5", "answer_accuracy", "false_refusal_rate", "wrong_answer_rate")})
     out["refusal_accuracy"] = (
         sum(1 for r in unanswerable if r.refusal_ok) / len(unanswerable) if unanswerable else None
     )

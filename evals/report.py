@@ -13,12 +13,14 @@ COLUMNS = [
     ("n", "n"),
     ("hit@1", "hit@1"),
     ("hit@5", "hit@5"),
+    ("hit@10", "hit@10"),
     ("mrr@10", "MRR@10"),
     ("ndcg@10", "nDCG@10"),
     ("recall@5", "recall@5"),
     ("answer_accuracy", "ans_acc"),
     ("refusal_accuracy", "refusal"),
     ("false_refusal_rate", "false_ref"),
+    ("wrong_answer_rate", "wrong"),
     ("latency_p50_ms", "p50_ms"),
     ("latency_p95_ms", "p95_ms"),
 ]
@@ -214,6 +216,17 @@ def write_report(outcomes: list[RunOutcome], out_dir: Path, *, set_path: str, cl
         "",
     ]
     md += [f"![{p.stem}]({p.name})" for p in charts]
+    for o in outcomes:
+        rel = reliability(o.results)
+        if not rel:
+            continue
+        chart = write_reliability_chart(rel, out_dir / f"reliability_{o.mode}.png", o.mode)
+        md += ["", f"## Confidence ({o.mode})", "",
+               "Answers given (found), binned by the confidence the assistant reported, against the share that "
+               "were correct (answer key in the answer; an answered unanswerable question is wrong).", "",
+               markdown_table(["confidence", "answers", "mean confidence", "correct"],
+                              [[r["bin"], str(r["n"]), f"{r['confidence']:.2f}", f"{r['correct']:.2f}"] for r in rel]),
+               "", f"![reliability]({chart.name})"]
     md += ["", "## Misses", ""]
     for o in outcomes:
         if len(outcomes) > 1:
@@ -221,4 +234,57 @@ def write_report(outcomes: list[RunOutcome], out_dir: Path, *, set_path: str, cl
         md.append(misses_markdown(o.results))
     path = out_dir / "report.md"
     path.write_text("\n".join(md), encoding="utf-8")
+    return path
+
+
+def side_by_side(outcomes: dict[str, RunOutcome]) -> str:
+    """One row per metric, one column per suite (overall figures)."""
+    header = ["metric"] + list(outcomes)
+    rows = []
+    for key, label in COLUMNS:
+        rows.append([label] + [_cell(key, o.metrics["overall"].get(key)) for o in outcomes.values()])
+    return text_table(header, rows)
+
+
+def reliability(results: list[QuestionResult], bins: int = 10) -> list[dict[str, Any]]:
+    """Found answers binned by reported confidence: count, mean confidence, share correct."""
+    pts = []
+    for r in results:
+        conf = r.response.get("confidence") if not r.error else None
+        if r.found is not True or not isinstance(conf, (int, float)):
+            continue
+        pts.append((float(conf), bool(r.answer_ok) if r.question.answerable else False))
+    out = []
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        sel = [(c, ok) for c, ok in pts if lo <= c < hi or (b == bins - 1 and c == 1.0)]
+        if sel:
+            out.append({"bin": f"{lo:.1f}–{hi:.1f}", "n": len(sel), "confidence": sum(c for c, _ in sel) / len(sel),
+                        "correct": sum(ok for _, ok in sel) / len(sel)})
+    return out
+
+
+def write_reliability_chart(rows: list[dict[str, Any]], path: Path, title: str) -> Path:
+    """Reliability diagram: mean confidence (x) against share correct (y), point size by count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=100)
+    ax.plot([0, 1], [0, 1], "--", color="grey", lw=1, label="perfect calibration")
+    ax.scatter([r["confidence"] for r in rows], [r["correct"] for r in rows], s=[20 + 4 * r["n"] for r in rows], alpha=0.7)
+    ax.plot([r["confidence"] for r in rows], [r["correct"] for r in rows], lw=1)
+    for r in rows:
+        ax.annotate(str(r["n"]), (r["confidence"], r["correct"]), fontsize=7, xytext=(3, -9), textcoords="offset points")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("reported confidence")
+    ax.set_ylabel("share of answers correct")
+    ax.set_title(f"reliability: {title}")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
     return path

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from datasketch import MinHash, MinHashLSH
 
 from .parser import ParsedDocument, parse_document
+from .places import jurisdiction_from_title
 from .records import Document
 from .textclean import UnreadableDocument, decode_bytes
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 MANIFEST_NAME = "manifest.toml"
 TEXT_SUFFIXES = {".txt", ".md", ".text", ".markdown"}
 # Bumped whenever parsing changes the clauses a file produces (part of the corpus fingerprint).
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 SHINGLE = 5
 DUPLICATE_JACCARD = 0.85
 DUPLICATE_CONTAINMENT = 0.95
@@ -141,7 +142,7 @@ def _document(doc_id: str, source: str, meta: dict[str, Any], parsed: ParsedDocu
         doc_number=meta.get("doc_number"),
         issuer=meta.get("issuer"),
         date=str(date) if date else None,
-        jurisdiction=meta.get("jurisdiction"),
+        jurisdiction=meta.get("jurisdiction") or jurisdiction_from_title(title),
         period=meta.get("period"),
         years=[int(y) for y in years],
         status=meta.get("status"),

@@ -102,3 +102,20 @@ def seed_cache_dir(seed_settings: Settings) -> Path:
 @pytest.fixture(scope="session")
 def seed_index(seed_index_dir: Path) -> ClauseIndex:
     return ClauseIndex.load(seed_index_dir)
+
+
+@pytest.fixture(scope="session")
+def general_build(tmp_path_factory: pytest.TempPathFactory, seed_cache_dir: Path, embedding_store: EmbeddingStore):
+    """The general eval corpus (seeds + drawn lawrefbook documents) laid out and indexed once per run:
+    ``(corpus_dir, index_dir)``. The seed vectors are reused; the rest is kept for the next run."""
+    from evals.corpora.general import lawrefbook_root, materialize
+
+    if not lawrefbook_root().is_dir():
+        pytest.fail(f"the general eval corpus needs lawrefbook at {lawrefbook_root()} (set PQA_LAWREFBOOK_DIR)")
+    root = tmp_path_factory.mktemp("general")
+    corpus = materialize(root / "corpus")
+    cache_dir = copy_cache(seed_cache_dir, root / "cache")
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index", cache_dir=cache_dir, model=SEED_MODEL)
+    build_index(settings, show_progress=False)
+    embedding_store.save(cache_dir)
+    return corpus, root / "index"

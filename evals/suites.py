@@ -1,0 +1,69 @@
+"""The project's own eval sets, each with the corpus its gold points into and the index it runs on.
+
+| suite | questions | corpus | index |
+| --- | --- | --- | --- |
+| ``seeds-dev`` | ``evals/dev.jsonl`` | ``corpus/`` | ``PQA_INDEX_DIR`` (``var/index``) |
+| ``general-tune`` | ``evals/general-tune.jsonl`` | seeds + drawn lawrefbook documents | ``var/evals/general/index`` |
+| ``general-test`` | ``evals/general-test.jsonl`` | the same | the same |
+
+Nothing is fitted or tuned on ``general-test``: its documents are the test half of the draw
+(``evals/corpora/general.toml``). ``feedback`` sets and others can be run with ``--set``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .corpora.general import DEFAULT_DEST, materialize
+from .dataset import DEFAULT_CORPUS, DEFAULT_SET, REPO_ROOT
+
+log = logging.getLogger(__name__)
+EVALS_DIR = Path(__file__).resolve().parent
+GENERAL_INDEX = REPO_ROOT / "var" / "evals" / "general" / "index"
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    set_path: Path
+    general: bool  # runs on the general corpus (seeds + drawn documents)
+    fit: bool  # may be used to fit or tune anything
+
+    def corpus_dir(self) -> Path:
+        """Where the gold evidence lives (the general corpus is laid out on first use)."""
+        return materialize(DEFAULT_DEST) if self.general else DEFAULT_CORPUS
+
+
+SUITES: dict[str, Suite] = {
+    "seeds-dev": Suite("seeds-dev", DEFAULT_SET, general=False, fit=True),
+    "general-tune": Suite("general-tune", EVALS_DIR / "general-tune.jsonl", general=True, fit=True),
+    "general-test": Suite("general-test", EVALS_DIR / "general-test.jsonl", general=True, fit=False),
+}
+
+
+def suite(name: str) -> Suite:
+    try:
+        return SUITES[name]
+    except KeyError:
+        raise ValueError(f"unknown eval suite {name!r}: expected one of {', '.join(SUITES)}") from None
+
+
+def ensure_index(s: Suite, index_dir: Path | None = None, cache_dir: Path | None = None) -> Path:
+    """The suite's index, built (or brought up to date) when needed; returns its folder."""
+    from indexer.index import build_index
+    from indexer.settings import get_settings
+
+    settings = get_settings()
+    if not s.general:
+        target = Path(index_dir or settings.index_dir)
+        corpus = Path(settings.corpus_dir) if os.environ.get("PQA_CORPUS_DIR") else DEFAULT_CORPUS
+    else:
+        target = Path(index_dir or GENERAL_INDEX)
+        corpus = s.corpus_dir()
+    if cache_dir is not None:
+        settings = settings.model_copy(update={"cache_dir": cache_dir})
+    report = build_index(settings, corpus_dir=corpus, out_dir=target, show_progress=True)
+    log.info("%s", report.summary())
+    return target
