@@ -20,7 +20,8 @@ from .retrieval import Hit, SearchResult
 from .spans import ClauseText
 
 NOT_FOUND = "未在语料中找到相关条款"
-# a part for a second asked year / place answers only its share of the question
+# a further part (a second asked year or place, another document scoring near the best) answers
+# only its share of the question: half the threshold will do
 FACET_SHARE = 0.5
 
 PROVINCE_FIRST = 0.05
@@ -139,7 +140,7 @@ def compose(
         if len(result.places) > 1 or (result.places and q.level == "province"):
             facets += [("place", p) for p in result.places]
         # each facet part answers only its share of the question: half the coverage will do
-        facet_candidates = [c.hit for c in cands if not c.veto and c.confidence >= FACET_SHARE * threshold] if facets else []
+        facet_candidates = [c.hit for c in cands if not c.veto and c.standalone >= FACET_SHARE * threshold] if facets else []
         if not result.places:
             # a question comparing years without naming a place compares one authority's targets:
             # the best part's jurisdiction first (its 2025 target, not a county's)
@@ -166,7 +167,9 @@ def compose(
         facets_done = bool(facets) and all(
             (value in part_years) if kind == "year" else (value in part_places) for kind, value in facets
         ) and (q.level != "province" or any(_province_level(p.hit.doc) for p in parts))
-        for h in qualified:
+        # another clause scoring near the best joins when, ranked first, it would answer its share
+        extras = [c.hit for c in cands[:CANDIDATE_DEPTH] if not c.veto and c.standalone >= FACET_SHARE * threshold]
+        for h in extras:
             if len(parts) >= cfg.answer_max_parts or facets_done:
                 break
             if any(h.row == p.hit.row for p in parts):

@@ -58,6 +58,8 @@ FEATURES = (
     "table_row",
     "quote_chars",
     "rule_vote",
+    "focus_missing",
+    "focus_unknown",
 )
 # The hand rule of the first release (score, coverage, consensus of both retrievers), kept as one
 # signal among others: the model learns on many documents how far to trust it.
@@ -80,10 +82,12 @@ class ConfidenceModel:
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def predict(self, feats: dict[str, float]) -> float:
-        """Probability that the candidate's quote answers the question correctly."""
+        """Probability that the candidate's quote answers the question correctly (a signal that
+        is absent, such as the dense ranks in BM25-only mode, counts as its mean: no evidence)."""
         z = self.intercept
         for name, m, s, c in zip(self.features, self.mean, self.scale, self.coef):
-            z += c * (float(feats.get(name, 0.0)) - m) / s
+            if name in feats:
+                z += c * (float(feats[name]) - m) / s
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,9 +153,13 @@ def answer_features(
     quote: str,
     rank: int,
     next_score: float,
+    unknown: frozenset[str] = frozenset(),
 ) -> dict[str, float]:
     """The signals the model weighs, for ``hit`` answering with ``quote``."""
     hay = fold(quote)
+    focus = fold(q.focus) if q.focus else ""
+    focus = focus if focus in weights else ""
+    hit_hay = fold(" ".join(hit.clause.path) + " " + hit.clause.text)
     main = {t: w for t, w in weights.items() if t in main_terms}
     main_total = sum(main.values())
     missing = {t: w for t, w in main.items() if term_match(t, hay) == 0}
@@ -193,6 +201,8 @@ def answer_features(
         "table_row": 1.0 if hit.clause.kind == "table_row" else 0.0,
         "quote_chars": min(len(quote), 400) / 100.0,
         "rule_vote": 1.0 if _rule_vote(hit) else 0.0,
+        "focus_missing": 1.0 if focus and term_match(focus, hit_hay) == 0 else 0.0,
+        "focus_unknown": 1.0 if focus and focus in unknown else 0.0,
     }
 
 
@@ -202,6 +212,13 @@ def _rule_vote(hit: Hit) -> bool:
     if hit.score >= RULE_MIN_SCORE and hit.coverage_known >= RULE_MIN_COVERAGE and hit.unknown_share <= RULE_MAX_UNKNOWN:
         return True
     return (hit.bm25_rank or 99) <= 1 and (hit.dense_rank or 99) <= 3 and hit.coverage_known >= RULE_MIN_COVERAGE / 2
+
+
+# signals a single-retriever mode (for evaluation) cannot give
+_ABSENT_IN_MODE = {
+    "bm25": ("dense_rr", "dense_sim", "dense_gap", "consensus", "fused", "score", "gap", "rule_vote"),
+    "dense": ("bm25_rr", "consensus", "fused", "score", "gap", "rule_vote"),
+}
 
 
 @dataclass
@@ -215,6 +232,7 @@ class Candidate:
     features: dict[str, float]
     veto: str = ""
     confidence: float = 0.0
+    standalone: float = 0.0  # the confidence were it ranked first: whether it answers its own share (another document, another year)
 
 
 def quote_spans(hit: Hit, q: QueryAnalysis, result: SearchResult, ct: ClauseText, cfg: AssistantConfig, budget: int) -> list[tuple[int, int]]:
@@ -244,10 +262,13 @@ def score_candidates(
         spans = quote_spans(h, q, result, texts[h.row], cfg, budget)
         quote = quote_of(h.clause, spans)
         next_score = hits[rank + 1].score if rank + 1 < len(hits) else 0.0
-        feats = answer_features(h, q, result.weights, main_terms, quote, rank, next_score)
+        feats = answer_features(h, q, result.weights, main_terms, quote, rank, next_score, result.unknown)
+        for name in _ABSENT_IN_MODE.get(result.mode, ()):
+            feats.pop(name, None)
         cand = Candidate(h, rank, spans, quote, feats, hard_veto(h, q))
         if model is not None and not cand.veto:
             cand.confidence = model.predict(feats)
+            cand.standalone = model.predict(feats | {"rank": 0.0, "gap": max(0.0, feats.get("gap", 0.0))}) if rank else cand.confidence
         out.append(cand)
     return out
 

@@ -79,6 +79,7 @@ class QueryAnalysis:
     wants_article_text: bool = False
     wants_number: bool = False  # 多少 / 几 / 比例: the answer must state a number
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # colloquial word → official wordings
+    focus: str = ""  # the asked key noun: the last content term before the question word (托位数 in 托位数目标是多少)
     level: str | None = None  # "province" for 全省 / 我省 / 本省: a county's target does not answer
 
     @property
@@ -261,7 +262,31 @@ def analyze(question: str) -> QueryAnalysis:
         wants_number=wants_number,
         level=level,
         expansions=expansions,
+        focus=focus_term(norm, terms, soft),
     )
+
+
+_GLUE = "是要的了在有为和与及等将把被从向对于就都也还再又达到呢吗么"
+_ASK_WORD = re.compile(r"多少|几|什么|啥|哪|谁|怎么|怎样|如何|咋|是否|能否|有没有|是不是|吗|呢|？|\?")
+
+
+def focus_term(norm: str, terms: list[str], soft: list[str]) -> str:
+    """The term the question asks about: the last content term ending before the first question
+    word (滞纳金 in 滞纳金按每天多少算), else the question's last content term."""
+    m = _ASK_WORD.search(norm)
+    cut = m.start() if m else len(norm)
+    best, best_end = "", -1
+    for t in terms:
+        if t in soft or len(t.rstrip(_GLUE)) < 2:
+            continue  # a form word, or a fragment glued to a function character (数是)
+        for alt in t.split(ALT):
+            i = norm.find(alt)
+            if i >= 0 and i + len(alt) <= cut and i + len(alt) > best_end:
+                best, best_end = t, i + len(alt)
+    if best:
+        return best
+    hard = [t for t in terms if t not in soft]
+    return hard[-1] if hard else ""
 
 
 def _expand_colloquial(norm: str, terms: list[str], subterms: dict[str, list[str]], tokens: list[str]) -> dict[str, tuple[str, ...]]:

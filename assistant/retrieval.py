@@ -216,6 +216,8 @@ class SearchResult:
     hits: list[Hit]
     weights: dict[str, float]
     places: list[str] = field(default_factory=list)  # places the question names (cores: 贵州, 平坝)
+    unknown: frozenset[str] = frozenset()  # question terms no clause of the corpus uses
+    mode: str = "hybrid"
 
 
 class Retriever:
@@ -495,7 +497,8 @@ class Retriever:
             h.dense_gap = top_sim - h.dense_sim
         hits.sort(key=lambda h: h.score, reverse=True)
         hits = self._dedupe(hits, max(top_k, 1))
-        return SearchResult(q, hits, weights, self.question_places(q))
+        unknown = frozenset(t for t in weights if self.doc_freq(t) == 0)
+        return SearchResult(q, hits, weights, self.question_places(q), unknown, mode)
 
     def _score(self, row: int, fused_norm: float, q: QueryAnalysis, weights: dict[str, float], br, dr, named: set[str] | None = None) -> Hit:
         cfg = self.config

@@ -32,7 +32,7 @@ from .suites import SUITES, Suite, ensure_index
 log = logging.getLogger(__name__)
 FOLDS = 5
 # a wrong quote in an official draft is the worst failure: at most this share of questions answered wrongly
-TARGET_WRONG = 0.08
+TARGET_WRONG = 0.10
 GRID = np.round(np.arange(0.05, 0.96, 0.01), 2)
 
 

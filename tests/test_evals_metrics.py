@@ -294,6 +294,8 @@ def test_dev_set_loads_and_covers_every_type():
     counts = Counter(x.type for x in qs)
     assert len(qs) >= 150
     for t in TYPES:
+        if t == "article":
+            continue  # law-article look-ups live in the general sets
         assert counts[t] >= 15, f"only {counts[t]} {t} questions"
     assert all(g.doc_id in {"001", "002", "003", "004"} for x in qs for g in x.gold), "gold must point at indexed docs"
     assert all(len(x.gold) >= 2 for x in qs if x.type == "multi")
@@ -396,3 +398,24 @@ def test_cli_reports_a_bad_set(tmp_path, capsys):
     bad.write_text('{"id": "q1"\n', encoding="utf-8")
     assert main(["check", "--set", str(bad)]) == 2
     assert f"{bad}:1: invalid JSON" in capsys.readouterr().err
+
+
+def test_general_sets_are_split_by_document():
+    from evals.corpora.general import doc_ids, general_documents, lawrefbook_root
+    from evals.suites import SUITES
+
+    if not lawrefbook_root().is_dir():
+        pytest.fail(f"lawrefbook not found at {lawrefbook_root()}")
+    docs = general_documents()
+    assert len(docs) >= 25 and len({d.domain for d in docs}) >= 5 and {d.scope for d in docs} == {"national", "local"}
+    total = 0
+    for split in ("tune", "test"):
+        s = SUITES[f"general-{split}"]
+        qs = load_eval_set(s.set_path, s.corpus_dir())
+        total += len(qs)
+        ids = doc_ids(split)
+        assert all(g.doc_id in ids for x in qs for g in x.gold), f"general-{split} has gold outside its half"
+        counts = Counter(x.type for x in qs)
+        assert counts["article"] >= 7 and counts["unanswerable"] >= 8 and counts["paraphrase"] >= 10
+    assert total >= 240
+    assert not SUITES["general-test"].fit

@@ -190,7 +190,7 @@ def test_form_words_are_not_content_or_number_asks():
 
 
 def test_responsibility_ask_with_words_between():
-    from assistant.answer import _ASKS_RESPONSIBLE
+    from assistant.quotes import ASKS_RESPONSIBLE as _ASKS_RESPONSIBLE
 
     assert _ASKS_RESPONSIBLE.search("建立救援队涉及哪些部队方面的单位")
     assert _ASKS_RESPONSIBLE.search("由哪个部门牵头")
