@@ -13,7 +13,7 @@ from indexer.records import Clause
 
 from .citation import Citation, build_citation, jurisdiction_label
 from .config import AssistantConfig
-from .decision import CANDIDATE_DEPTH, ConfidenceModel, load_confidence_model, score_candidates
+from .decision import CANDIDATE_DEPTH, Candidate, ConfidenceModel, load_confidence_model, score_candidates
 from .query import QueryAnalysis
 from .quotes import article_spans, extend_spans, quote_of
 from .retrieval import Hit, SearchResult
@@ -168,7 +168,7 @@ def compose(
             (value in part_years) if kind == "year" else (value in part_places) for kind, value in facets
         ) and (q.level != "province" or any(_province_level(p.hit.doc) for p in parts))
         # another clause scoring near the best joins when, ranked first, it would answer its share
-        extras = [c.hit for c in cands[:CANDIDATE_DEPTH] if not c.veto and c.standalone >= FACET_SHARE * threshold]
+        extras = [c.hit for c in cands[:CANDIDATE_DEPTH] if _may_join(c, FACET_SHARE * threshold)]
         for h in extras:
             if len(parts) >= cfg.answer_max_parts or facets_done:
                 break
@@ -220,6 +220,11 @@ def compose(
         role = "related" if found else "possibly_related"
         citations.append(build_citation(len(citations) + 1, role, h.clause, h.doc, ancestors(h.clause), spans, h.score))
     return Answer(q.question, answer_text, found, citations, reason, parts, round(confidence, 4))
+
+
+def _may_join(c: Candidate, threshold: float) -> bool:
+    """Another document's part: not vetoed, trusted on its own, and stating the asked quantity / unit if any."""
+    return not c.veto and c.standalone >= threshold and not c.features.get("number_missing") and not c.features.get("unit_missing")
 
 
 def facets_asked(q: QueryAnalysis, result: SearchResult) -> bool:

@@ -7,7 +7,6 @@ The repository holds the list, never the texts. :func:`materialize` lays the cor
 from __future__ import annotations
 
 import os
-import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
