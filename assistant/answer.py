@@ -186,6 +186,20 @@ def compose(
         # best first; near-ties put the wider jurisdiction first (全省 before 平坝区)
         parts.sort(key=lambda p: -(p.hit.score + (PROVINCE_FIRST if _province_level(p.hit.doc) else 0.0)))
 
+    return render(q.question, parts, hits, reasons, confidence, budget, top_k, ancestors)
+
+
+def render(
+    question: str,
+    parts: list[AnswerPart],
+    hits: list[Hit],
+    reasons: list[str],
+    confidence: float,
+    budget: int,
+    top_k: int,
+    ancestors: Callable[[Clause], list[Clause]],
+) -> Answer:
+    """The answer text (labelled quotes with markers) and its citations, then the other ranked clauses."""
     citations: list[Citation] = []
     if parts:
         _labels(parts)
@@ -219,7 +233,9 @@ def compose(
             spans = [(h.span.start, h.span.end)]
         role = "related" if found else "possibly_related"
         citations.append(build_citation(len(citations) + 1, role, h.clause, h.doc, ancestors(h.clause), spans, h.score))
-    return Answer(q.question, answer_text, found, citations, reason, parts, round(confidence, 4))
+    return Answer(question, answer_text, found, citations, reason, parts, round(confidence, 4))
+
+
 
 
 def _may_join(c: Candidate, threshold: float) -> bool:
