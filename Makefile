@@ -28,7 +28,7 @@ run: $(STAMP)
 	$(PY) -m ui.run_all --host $(HOST) --api-port $(PORT) --ui-port $(UI_PORT)
 
 eval: $(STAMP)
-	$(PY) -m evals run
+	$(PY) -m evals run --report var/reports/latest
 
 bench: $(STAMP)
 	$(PY) -m indexer.bench

@@ -65,6 +65,8 @@ def test_example_question_answers_4_5_with_citation_cards(app):
     assert response["found"] is True
     answer = at.chat_message[-1].markdown[0].value
     assert "4.5" in answer and "<sup><b>[1]</b></sup>" in answer
+    # the answer says how sure it is, as the service reported it
+    assert any(f"置信度 {response['confidence']:.0%}" in c.value for c in at.chat_message[-1].caption)
     card = at.container("cite-1-1")
     text = markdown_text(card).replace("\\", "")
     first = response["citations"][0]

@@ -60,7 +60,10 @@ def render_response(response: dict[str, Any], idx: int) -> None:
         st.markdown(answer_html(response.get("answer") or ""), unsafe_allow_html=True)
         took = response.get("took_ms")
         n_answer = sum(1 for c in citations if c.get("role", "answer") == "answer")
-        st.caption(f"依据 {n_answer} 条条款" + (f" · 用时 {took:.0f} ms" if isinstance(took, (int, float)) else ""))
+        conf = response.get("confidence")
+        st.caption(f"依据 {n_answer} 条条款"
+                   + (f" · 置信度 {conf:.0%}" if isinstance(conf, (int, float)) else "")
+                   + (f" · 用时 {took:.0f} ms" if isinstance(took, (int, float)) else ""))
     answer_cards = [(n, c) for n, c in enumerate(citations, 1) if found and c.get("role", "answer") != "related"]
     related_cards = [(n, c) for n, c in enumerate(citations, 1) if not found or c.get("role") == "related"]
     for n, citation in answer_cards:
