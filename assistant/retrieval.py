@@ -452,7 +452,7 @@ class Retriever:
                     break
         dense_rank: dict[int, int] = {}
         dense_sim: dict[int, float] = {}
-        dense_hits = self.index.dense_search(self.query_vector(q.normalized), k) if mode in ("hybrid", "dense") else []
+        dense_hits = self.index.dense_search(self.query_vector(_dense_text(q)), k) if mode in ("hybrid", "dense") else []
         rank = 0
         for row, score in dense_hits:
             row = int(row)
@@ -770,3 +770,9 @@ class Retriever:
     # ------------------------------------------------------------------ navigation helpers
     def rows_of(self, ids: Iterable[str]) -> list[int]:
         return [self.index.row_of[i] for i in ids if i in self.index.row_of]
+
+
+def _dense_text(q: QueryAnalysis) -> str:
+    """What the dense retriever embeds: the question, with the official wording of its colloquial words."""
+    extra = [w for words in q.expansions.values() for w in words if w not in q.normalized]
+    return q.normalized + (" " + " ".join(extra) if extra else "")
