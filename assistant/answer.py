@@ -169,6 +169,9 @@ def compose(
         ) and (q.level != "province" or any(_province_level(p.hit.doc) for p in parts))
         # another clause scoring near the best joins when, ranked first, it would answer its share
         extras = [c.hit for c in cands[:CANDIDATE_DEPTH] if _may_join(c, FACET_SHARE * threshold)]
+        # an article number names one article of one document: other documents' 第X条 do not join
+        if q.articles and not facets:
+            extras = []
         for h in extras:
             if len(parts) >= cfg.answer_max_parts or facets_done:
                 break

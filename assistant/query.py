@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from indexer.places import known_place
 from indexer.tokenize import tokenize
 
 try:  # the indexer's jieba instance, with the domain dictionary (one initialisation per process)
@@ -51,6 +52,8 @@ _PROVINCES = (
     "甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门"
 ).split()
 _SUB_UNIT = re.compile(r"(?:省|市|州)([\u4e00-\u9fff]{2,3}(?:区|县|市))")
+_ADMIN_SUFFIX = re.compile(r"(?:省|市|县|区|州)$")
+_ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,5}?(?:省|市|县|区|州)")
 _PLACE_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|省|市|州|县|区|盟|旗)$")
 
 
@@ -141,10 +144,18 @@ def extract_places(text: str) -> list[str]:
     except Exception:  # pragma: no cover - jieba always works, but a place is only a hint
         pairs = []
     for word, flag in pairs:
-        if flag.startswith("ns") and word not in _GENERIC_PLACES and len(word) >= 2:
+        # the tagger's ns is a hint (it tags 上岗, 东西 as places): a real place is in the division table
+        # (a name with an admin suffix stays, even unknown: 贵洲省 may be a typo the retriever mends)
+        if flag.startswith("ns") and word not in _GENERIC_PLACES and len(word) >= 2 and (known_place(word) or _ADMIN_SUFFIX.search(word) and len(word) >= 3):
             core = place_core(word)
             if core not in out and core not in _GENERIC_PLACES:
                 out.append(core)
+    # a known city or county written with its suffix, whatever the tagger said (嘉兴市, 安顺市)
+    for m in _ADMIN_NAME.finditer(stripped):
+        name = next((m.group(0)[i:] for i in range(len(m.group(0)) - 2) if known_place(m.group(0)[i:])), "")
+        core = place_core(name) if name else ""
+        if len(core) >= 2 and core not in _GENERIC_PLACES and not any(core in p or p in core for p in out):
+            out.append(core)
     # a unit right after another (安顺市西秀区, 贵州省遵义市): the tagger often misses the second
     for m in _SUB_UNIT.finditer(stripped):
         core = place_core(m.group(1).lstrip("和与及或跟同暨、"))

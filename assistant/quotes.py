@@ -56,9 +56,12 @@ def extend_spans(ct: ClauseText, hit: Hit, weights: dict[str, float], total: flo
                 break
     # a sentence announcing a list ("有下列情形之一的，……：") is answered by the items after it
     if announces_list:
-        for s0, s1 in sents:
-            if s0 < b or any(x <= s0 < y for x, y in spans):
-                continue
+        items = [(s0, s1) for s0, s1 in sents if s0 >= b and not any(x <= s0 < y for x, y in spans)]
+        # the items that name what the question adds to the announcing sentence (跨省 of 跨省的建设项目…),
+        # when some do; else the whole list
+        fresh = [t for t in weights if not term_match(t, ct.folded_span(a, b))]
+        named = [(s0, s1) for s0, s1 in items if any(term_match(t, ct.folded_span(s0, s1)) for t in fresh)]
+        for s0, s1 in named if named and len(named) < len(items) else items:
             if used + (s1 - s0) > max(budget, list_budget) and used > b - a:
                 break
             spans.append((s0, s1))

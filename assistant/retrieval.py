@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.places import known_place
 from indexer.records import Clause
 
 from .config import AssistantConfig
@@ -127,20 +128,6 @@ def jurisdiction_matches(wanted: str, jurisdiction: str) -> bool:
     if not w or not j:
         return False
     return w == j or j.endswith(w) or place_core(j).endswith(place_core(w))
-
-
-@lru_cache(maxsize=4096)
-def _known_place(name: str) -> bool:
-    """Whether ``name`` is a place the tokenizer's dictionary knows (云南, 广州, 贵阳)."""
-    if name in _PROVINCE_NAMES:
-        return True
-    try:
-        import jieba.posseg as pseg
-
-        tags = pseg.dt.word_tag_tab
-    except Exception:  # pragma: no cover - no tagger: treat every name as real (no typo fixing)
-        return True
-    return any(str(tags.get(name + suffix) or "").startswith("ns") for suffix in ("", "省", "市", "县", "区", "州"))
 
 
 MODES = ("hybrid", "bm25", "dense")
@@ -663,7 +650,7 @@ class Retriever:
         """A named place the corpus does not know, one character away from a corpus jurisdiction
         of the same length and itself no known place name, is a typo of it (贵洲 → 贵州); a real
         place (云南, 广州, 贵阳) stays what it is."""
-        if place in self._corpus_places or _known_place(place):
+        if place in self._corpus_places or known_place(place):
             return place
         near = [c for c in self._corpus_places if len(c) == len(place) and sum(a != b for a, b in zip(c, place)) == 1]
         return near[0] if len(near) == 1 else place

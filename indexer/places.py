@@ -6,9 +6,14 @@ place at the head of its title (a national law) gets no jurisdiction.
 """
 from __future__ import annotations
 
+import csv
+import importlib.util
 import logging
 import re
 from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 PROVINCES = (
     "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州 云南 陕西 "
@@ -19,22 +24,32 @@ _MUNICIPALITIES = ("北京", "天津", "上海", "重庆")
 _UNIT = re.compile(r"([\u4e00-\u9fff]{2,8}?)(特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|经济特区|省|市|州|盟|县|区|旗)")
 
 
-@lru_cache(maxsize=1)
-def _place_tags() -> dict:
-    import jieba
-    import jieba.posseg as pseg
+_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|省|市|州|盟|县|区|旗)$")
 
-    jieba.setLogLevel(logging.WARNING)
-    pseg.dt.initialize()
-    return pseg.dt.word_tag_tab
+
+@lru_cache(maxsize=1)
+def admin_names() -> frozenset[str]:
+    """Every province, city and county of China, with and without its suffix (杭州市, 杭州; 平坝区, 平坝),
+    from the administrative-division table that ``cpca`` ships (read as data, the package is not run)."""
+    names: set[str] = set(PROVINCES)
+    spec = importlib.util.find_spec("cpca")
+    table = Path(spec.submodule_search_locations[0]) / "resources" / "adcodes.csv" if spec and spec.submodule_search_locations else None
+    if table is None or not table.is_file():
+        log.warning("cpca's administrative-division table is missing: only provinces are known places")
+        return frozenset(names)
+    with table.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            name = row.get("name") or ""
+            core = _SUFFIX.sub("", name)
+            names.add(name)
+            if len(core) >= 2:
+                names.add(core)
+    return frozenset(names)
 
 
 def known_place(name: str) -> bool:
-    """Whether ``name`` (without suffix) is a place: a province, or a word the tagger marks ``ns``."""
-    if name in PROVINCES:
-        return True
-    tags = _place_tags()
-    return any(str(tags.get(name + suffix) or "").startswith("ns") for suffix in ("", "省", "市", "县", "区", "州"))
+    """Whether ``name`` (with or without suffix) is a province, city or county of China."""
+    return name in admin_names()
 
 
 def jurisdiction_from_title(title: str) -> str | None:
