@@ -19,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="ask every question and print the metrics")
-    run.add_argument("--suite", action="append", choices=list(SUITES), help="a project eval suite (repeatable); default: all of them side by side")
+    run.add_argument("--suite", action="append", choices=list(SUITES), help="a project eval suite (repeatable); default: all of them side by side (with --api: seeds-dev)")
     run.add_argument("--set", dest="set_path", default=None, help="another eval set (JSON Lines), with --corpus and --index")
     run.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default: the assistant's, hybrid)")
     run.add_argument("--compare", action="store_true", help="run bm25, dense and hybrid side by side")
@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run" and args.set_path is None and args.compare:
         args.set_path = str(DEFAULT_SET)
     if args.command == "run" and args.set_path is None:
-        return _run_suites(args, args.suite or list(SUITES))
+        # a running service serves one index: its suite is named (the seeds by default)
+        default = ["seeds-dev"] if args.api else list(SUITES)
+        return _run_suites(args, args.suite or default)
     if args.command == "check" and args.suite:
         args.set_path, args.corpus = str(SUITES[args.suite].set_path), str(SUITES[args.suite].corpus_dir())
     try:

@@ -419,3 +419,22 @@ def test_general_sets_are_split_by_document():
         assert counts["article"] >= 7 and counts["unanswerable"] >= 8 and counts["paraphrase"] >= 10
     assert total >= 240
     assert not SUITES["general-test"].fit
+
+
+def test_cli_runs_a_suite_and_writes_a_reliability_diagram(seed_index_dir, tmp_path, capsys, monkeypatch):
+    import json
+
+    from evals.cli import main
+
+    monkeypatch.setenv("PQA_INDEX_DIR", str(seed_index_dir))
+    from indexer.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        assert main(["run", "--suite", "seeds-dev", "--index", str(seed_index_dir), "--json", "--no-progress", "--report", str(tmp_path)]) == 0
+    finally:
+        get_settings.cache_clear()
+    metrics = json.loads(capsys.readouterr().out)
+    assert set(metrics) == {"seeds-dev"} and metrics["seeds-dev"]["overall"]["n"] >= 150
+    report = (tmp_path / "seeds-dev" / "report.md").read_text(encoding="utf-8")
+    assert "## Confidence (seeds-dev)" in report and (tmp_path / "seeds-dev" / "reliability_seeds-dev.png").stat().st_size > 1000
