@@ -160,7 +160,16 @@ def format_cite(doc: dict[str, Any], clause: Clause, ancestors: list[Clause], qu
     if loc and q.startswith(loc) and not partial_start:
         q = q[len(loc) :].lstrip(" \u3000")  # 第八条：“国家实行……” rather than “第八条 国家实行……”
     body = ("……" if partial_start else "") + inner_quotes(q) + ("……" if partial_end else "")
-    return f"{head}{loc}：“{body}”"
+    return f"{head}{loc}{page_note(clause)}：“{body}”"
+
+
+def page_note(clause: Clause) -> str:
+    """（第3页） or （第3—4页，OCR识别） for a clause of a paged source; empty otherwise."""
+    pages = list(getattr(clause, "pages", None) or [])
+    if not pages:
+        return ""
+    where = f"第{pages[0]}页" if len(pages) == 1 else f"第{pages[0]}—{pages[-1]}页"
+    return f"（{where}{'，OCR识别' if getattr(clause, 'ocr', False) else ''}）"
 
 
 ROLE_LABELS = {"answer": "答案依据", "related": "相关条款", "possibly_related": "可能相关", "result": "检索结果"}
@@ -188,6 +197,8 @@ class Citation:
     cite: str
     quote_spans: list[list[int]] = field(default_factory=list)  # [start, end) offsets of the quote in text
     role_label: str = ""
+    pages: list[int] = field(default_factory=list)  # pages of a PDF source the clause lies on
+    ocr: bool = False  # its text was recognised from a scanned page
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -241,6 +252,8 @@ def build_citation(
         lines=list(clause.lines),
         cite=cite,
         quote_spans=[[a, b] for a, b in spans],
+        pages=list(clause.pages),
+        ocr=bool(clause.ocr),
     )
 
 

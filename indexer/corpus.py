@@ -7,7 +7,7 @@ import re
 import tomllib
 import unicodedata
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -16,14 +16,14 @@ from datasketch import MinHash, MinHashLSH
 from .parser import ParsedDocument, parse_document
 from .places import jurisdiction_from_title
 from .records import Document
-from .textclean import UnreadableDocument, decode_bytes
+from .officialheader import read_header
+from .readers import UnreadableDocument, read_document
 
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.toml"
-TEXT_SUFFIXES = {".txt", ".md", ".text", ".markdown"}
 # Bumped whenever parsing changes the clauses a file produces (part of the corpus fingerprint).
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 SHINGLE = 5
 DUPLICATE_JACCARD = 0.85
 DUPLICATE_CONTAINMENT = 0.95
@@ -93,26 +93,27 @@ def load_corpus(corpus_dir: Path, progress: Callable[[str], None] | None = None)
             log.warning("skipped %s: unreadable (%s)", rel, exc)
             continue
         digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
-        if path.suffix.lower() not in TEXT_SUFFIXES:
-            reason = f"unsupported file type {path.suffix or '(none)'}: convert it to UTF-8 .txt or .md"
-            skipped.append({"file": rel, "reason": reason})
-            log.warning("skipped %s: %s", rel, reason)
-            continue
         try:
-            text, encoding = decode_bytes(data)
+            read = read_document(path.name, data)
         except UnreadableDocument as exc:
             skipped.append({"file": rel, "reason": str(exc)})
             log.warning("skipped %s: %s", rel, exc)
             continue
         meta = manifest.get(rel) or manifest.get(path.name) or {}
+        # what the document's own 红头 says, where the manifest is silent
+        meta = {k: v for k, v in asdict(read_header(read.text)).items() if v} | meta
         doc_id = _unique_id(str(meta.get("id") or path.stem), used_ids)
-        result = parse_document(text, doc_id, rel)
+        result = parse_document(read.text, doc_id, rel)
         if not result.clauses:
             skipped.append({"file": rel, "reason": "no text after cleaning"})
             log.warning("skipped %s: no text after cleaning", rel)
             continue
-        if encoding != "utf-8":
-            log.info("%s decoded as %s", rel, encoding)
+        for warning in read.warnings:
+            (log.info if warning.startswith("decoded as") else log.warning)("%s: %s", rel, warning)
+        if read.page_starts:
+            for c in result.clauses:
+                c.pages = read.pages_of(*c.lines)
+                c.ocr = any(p in read.ocr_pages for p in c.pages)
         documents.append(_document(doc_id, rel, meta, result, hashlib.sha256(data).hexdigest()))
         parsed[doc_id] = result
     documents = fold_near_duplicates(documents, parsed)

@@ -14,7 +14,8 @@ class Clause:
     ``id`` is ``<doc_id>/<structural path>`` (e.g. ``003/二/（一）/1``): built from canonical
     labels, so it is identical across rebuilds and unaffected by edits in other sections.
     ``sentences`` are ``[start, end)`` character offsets into ``text`` (for quoting one sentence).
-    ``lines`` is the 1-based inclusive span of source lines the clause came from.
+    ``lines`` is the 1-based inclusive span of source lines the clause came from (lines of the
+    text the reader made, for PDF / Word / web sources); ``pages`` the pages they lie on.
     """
 
     id: str
@@ -29,6 +30,8 @@ class Clause:
     parent_id: str | None = None
     order: int = 0
     title: str = ""
+    pages: list[int] = field(default_factory=list)  # 1-based pages of a paged source (PDF), else empty
+    ocr: bool = False  # some of its text was recognised from a page image
 
     def sentence_texts(self) -> list[str]:
         """The sentences of ``text`` in order."""

@@ -47,9 +47,21 @@ class UnreadableDocument(ValueError):
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode a document: UTF-8 (with or without BOM), else GB18030; refuse binary or empty input."""
+    """Decode a document: UTF-16 or UTF-8 with a BOM, UTF-8, else GB18030; refuse binary or empty input.
+
+    A UTF-8 text with a few bad bytes keeps its text: they are replaced (U+FFFD) and the encoding
+    says how many (``utf-8, 2 undecodable characters replaced by U+FFFD``), never the whole document dropped."""
     if not data.strip():
         raise UnreadableDocument("empty file")
+    for bom, enc in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                text = data[len(bom):].decode(enc)
+            except UnicodeDecodeError:
+                raise UnreadableDocument(f"not valid {enc.upper()} text after its byte-order mark") from None
+            if not text.strip():
+                raise UnreadableDocument("empty file")
+            return text, enc
     if b"\x00" in data[:8192]:
         raise UnreadableDocument("binary file (NUL bytes)")
     for enc in ("utf-8-sig", "gb18030"):
@@ -62,6 +74,10 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         if _control_ratio(text) > 0.01:
             raise UnreadableDocument("binary file (control characters)")
         return text, ("utf-8" if enc == "utf-8-sig" else enc)
+    text = data.decode("utf-8-sig", errors="replace")
+    bad = text.count("\ufffd") - data.decode("utf-8-sig", errors="ignore").count("\ufffd")
+    if 0 < bad <= max(10, len(text) // 1000) and _cjk_ratio(text) >= 0.2 and _control_ratio(text) <= 0.01:
+        return text, f"utf-8, {bad} undecodable character{'s' if bad > 1 else ''} replaced by U+FFFD"
     raise UnreadableDocument("not UTF-8 and not GBK/GB18030 text")
 
 

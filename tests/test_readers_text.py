@@ -1,0 +1,53 @@
+"""Plain-text documents in the encodings they arrive in; one bad byte never drops a document."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from indexer.corpus import load_corpus
+from indexer.readers import UnreadableDocument, read_document
+
+TEXT = "一、总体要求\n\n到2025年，每千人口拥有3岁以下婴幼儿托位数4.5个；孕产妇死亡率≤12/10万，婴儿死亡率≤5‰。\n（黔府办函〔2019〕12号）\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-be", "gb18030"])
+def test_every_encoding_keeps_every_character(encoding):
+    data = TEXT.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    assert read_document("a.txt", data).text.lstrip("\ufeff") == TEXT
+
+
+def test_a_bad_byte_is_replaced_and_reported(tmp_path, caplog):
+    data = TEXT.encode("utf-8")
+    i = data.index("托".encode())
+    (tmp_path / "a.txt").write_bytes(data[:i] + b"\xff" + data[i + 1 :])
+    with caplog.at_level(logging.WARNING, logger="indexer.corpus"):
+        corpus = load_corpus(tmp_path)
+    (doc,) = corpus.documents
+    text = "".join(c.text for c in doc.clauses)
+    assert "\ufffd" in text and "4.5个" in text and "≤5‰" in text
+    assert any("replaced by U+FFFD" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "name, data, reason",
+    [
+        ("a.txt", b"", "empty"),
+        ("a.txt", b"\x00\x01\x02" * 100, "binary"),
+        ("a.pages", b"whatever", "unsupported file type .pages"),
+        ("a.pdf", b"", "empty"),
+    ],
+)
+def test_unreadable_files_say_why(name, data, reason):
+    with pytest.raises(UnreadableDocument, match=reason):
+        read_document(name, data)
+
+
+def test_legacy_word_without_libreoffice_says_what_to_do(monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    with pytest.raises(UnreadableDocument, match="save it as .docx"):
+        read_document("通知.doc", b"\xd0\xcf\x11\xe0 legacy")
