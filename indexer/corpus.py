@@ -86,6 +86,11 @@ def load_corpus(corpus_dir: Path, progress: Callable[[str], None] | None = None)
         rel = path.relative_to(corpus_dir).as_posix()
         if progress:
             progress(rel)
+        if not _inside(path, corpus_dir):
+            # a link may not bring in what lies outside the corpus folder (/etc/passwd, another user's files)
+            skipped.append({"file": rel, "reason": "a link to a file outside the corpus folder: copy the file in instead"})
+            log.warning("skipped %s: links outside the corpus folder", rel)
+            continue
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -118,6 +123,14 @@ def load_corpus(corpus_dir: Path, progress: Callable[[str], None] | None = None)
         parsed[doc_id] = result
     documents = fold_near_duplicates(documents, parsed)
     return Corpus(documents, skipped, digest.hexdigest(), len(files), parsed)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path``, links resolved, lies inside ``folder``."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
 
 
 def _unique_id(candidate: str, used: set[str]) -> str:

@@ -51,3 +51,17 @@ def test_legacy_word_without_libreoffice_says_what_to_do(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda _name: None)
     with pytest.raises(UnreadableDocument, match="save it as .docx"):
         read_document("通知.doc", b"\xd0\xcf\x11\xe0 legacy")
+
+
+def test_a_link_out_of_the_corpus_folder_is_not_followed(tmp_path):
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    corpus.mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text("第一条 不应被索引的内容。\n", encoding="utf-8")
+    (corpus / "plan.txt").write_text(TEXT, encoding="utf-8")
+    (corpus / "secret.txt").symlink_to(outside / "secret.txt")
+    (corpus / "also.txt").symlink_to(corpus / "plan.txt")  # a link inside the folder is fine
+    loaded = load_corpus(corpus)
+    assert {s["file"]: s["reason"] for s in loaded.skipped}.keys() == {"secret.txt"}
+    assert "outside the corpus folder" in loaded.skipped[0]["reason"]
+    assert "不应被索引" not in "".join(c.text for d in loaded.documents for c in d.clauses)
