@@ -2,7 +2,8 @@
 
     python -m ui.run_all [--host 127.0.0.1] [--api-port 8000] [--ui-port 8501] [--index-dir DIR]
 
-1. builds the index (``python -m indexer build --out DIR``) when ``DIR/manifest.json`` is missing;
+1. builds or updates the index (``python -m indexer build --out DIR``: a corpus with added, edited
+   or removed files is re-indexed, re-embedding only new text; an unchanged one returns at once);
 2. starts ``python -m assistant serve --host H --port P`` (``PQA_INDEX_DIR=DIR``) and waits for
    ``GET /health``;
 3. starts ``streamlit run ui/app.py`` on the UI port with ``PQA_API_URL`` pointing at the API.
@@ -109,15 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_stop)
     procs: list[subprocess.Popen] = []
     try:
-        if not (index_dir / "manifest.json").is_file():
-            log(f"no index at {index_dir}: building it")
-            build = subprocess.Popen([python, "-m", "indexer", "build", "--out", str(index_dir)],
-                                     cwd=REPO, env=env, start_new_session=True)
-            procs.append(build)
-            if build.wait() != 0:
-                log(f"index build failed (exit {build.returncode})")
-                return build.returncode or 1
-            procs.remove(build)
+        # the build says "up to date" at once when nothing changed, and updates a changed corpus
+        log(f"index at {index_dir}: building or updating it")
+        build = subprocess.Popen([python, "-m", "indexer", "build", "--out", str(index_dir)],
+                                 cwd=REPO, env=env, start_new_session=True)
+        procs.append(build)
+        if build.wait() != 0:
+            log(f"index build failed (exit {build.returncode})")
+            return build.returncode or 1
+        procs.remove(build)
 
         if _health(api_url, api_key) is not None:
             log(f"something already answers at {api_url}/health: stop it or choose --api-port")

@@ -105,17 +105,18 @@ def test_run_all_stops_both_on_ctrl_c(running_app):
             httpx.get(url, timeout=2)
 
 
-def test_run_all_exits_when_the_api_cannot_start(tmp_path):
-    """A broken index: the API exits at start-up, run_all reports it and exits non-zero, no UI left."""
-    bad = tmp_path / "index"
-    bad.mkdir()
-    (bad / "manifest.json").write_text("{}", encoding="utf-8")
+def test_run_all_exits_when_the_index_cannot_be_built(tmp_path):
+    """A corpus with nothing indexable: the build fails, run_all says so and exits non-zero, no API or UI left."""
+    empty = tmp_path / "corpus"
+    empty.mkdir()
+    (empty / "notes.bin").write_bytes(b"\x00\x01" * 64)
     env = dict(os.environ)
     env.pop("PQA_API_KEY", None)
+    env["PQA_CORPUS_DIR"] = str(empty)
     proc = subprocess.run(
         [sys.executable, "-m", "ui.run_all", "--api-port", str(free_port()), "--ui-port", str(free_port()),
-         "--index-dir", str(bad), "--health-timeout", "60"],
+         "--index-dir", str(tmp_path / "index"), "--health-timeout", "60"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode != 0
-    assert "API did not become healthy" in proc.stderr and "starting UI" not in proc.stderr
+    assert "index build failed" in proc.stderr and "starting API" not in proc.stderr and "starting UI" not in proc.stderr
