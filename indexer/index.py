@@ -157,6 +157,8 @@ def build_index(
                 "tokenizer": tokenizer_info,
                 "embedding": {"embedded": embedded, "reused": reused},
                 "build_seconds": round(time.perf_counter() - t0, 3),
+                # what an unforced build verifies before it says "up to date"
+                "checksums": _checksums(tmp),
             }
             _write_json(tmp / MANIFEST_FILE, manifest)
             _fsync_tree(tmp)
@@ -383,14 +385,37 @@ def _check_target(out_dir: Path) -> None:
 
 
 def _current_manifest(out_dir: Path) -> dict[str, Any] | None:
-    """The existing index's manifest if the index is complete, else None."""
+    """The existing index's manifest if the index is complete and undamaged, else None."""
     if not all((out_dir / part).exists() for part in INDEX_PARTS):
         return None
     try:
         data = json.loads((out_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        log.warning("index at %s: %s is unreadable: rebuilding", out_dir, MANIFEST_FILE)
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    expected = data.get("checksums")
+    if isinstance(expected, dict):
+        actual = _checksums(out_dir)
+        for name, digest in sorted(expected.items()):
+            if actual.get(name) != digest:
+                log.warning("index at %s: %s is %s: rebuilding", out_dir, name, "missing" if name not in actual else "damaged")
+                return None
+    return data
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file of an index folder but its manifest, by relative path."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != MANIFEST_FILE:
+            h = hashlib.sha256()
+            with path.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            out[path.relative_to(folder).as_posix()] = h.hexdigest()
+    return out
 
 
 _AT_FDCWD = -100

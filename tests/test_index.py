@@ -194,6 +194,28 @@ def test_rebuild_without_changes_embeds_nothing(
     assert not list(tmp_path.glob(".index.tmp-*")) and not list(tmp_path.glob(".index.old-*"))
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: (d / "clauses.jsonl").write_bytes((d / "clauses.jsonl").read_bytes()[:-200]),  # truncated
+        lambda d: next(p for p in sorted((d / "bm25").iterdir()) if p.is_file()).write_bytes(b"garbage"),
+        lambda d: (d / "vectors.faiss").write_bytes((d / "vectors.faiss").read_bytes()[::-1]),
+    ],
+    ids=["truncated-clauses", "garbage-bm25", "scrambled-vectors"],
+)
+def test_unforced_build_repairs_a_damaged_index(seed_settings: Settings, seed_index_dir: Path, tmp_path: Path, damage, caplog):
+    out = tmp_path / "index"
+    shutil.copytree(seed_index_dir, out)
+    damage(out)
+    cache = copy_cache(Path(seed_settings.cache_dir), tmp_path / "cache")
+    with caplog.at_level("WARNING", logger="indexer.index"):
+        report = build_index(seed_settings.model_copy(update={"cache_dir": cache}), out_dir=out, show_progress=False)
+    assert not report.up_to_date and report.embedded == 0  # rebuilt from the cache, not "up to date"
+    assert any("damaged" in r.getMessage() and "rebuilding" in r.getMessage() for r in caplog.records)
+    assert (out / "clauses.jsonl").read_bytes() == (seed_index_dir / "clauses.jsonl").read_bytes()
+    assert build_index(seed_settings.model_copy(update={"cache_dir": cache}), out_dir=out, show_progress=False).up_to_date
+
+
 def _passages(corpus_dir: Path) -> set[str]:
     return {c.passage() for d in load_corpus(corpus_dir).documents for c in d.clauses}
 
