@@ -237,6 +237,7 @@ class Assistant:
             "built_at": m.get("created_at") or m.get("built_at"),
             "format_version": m.get("format_version"),
             "index_dir": str(getattr(self.index, "index_dir", "")),
+            "version": index_version(m),
         }
 
 
@@ -249,6 +250,11 @@ def _confidence_model(cfg: AssistantConfig) -> ConfidenceModel:
     if cfg.confidence_threshold > 0:
         model = dataclasses.replace(model, threshold=cfg.confidence_threshold)
     return model
+
+
+def index_version(manifest: dict[str, Any]) -> str:
+    """An index version: when it was built and from which corpus (changes with every new build)."""
+    return f"{manifest.get('created_at') or manifest.get('built_at') or '?'}/{str(manifest.get('corpus_fingerprint') or '')[:12]}"
 
 
 def _preview(text: str, n: int = 80) -> str:

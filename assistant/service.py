@@ -15,6 +15,7 @@ API key, 404 for unknown ids); a 500 only for a bug, never with a traceback.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -22,9 +23,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -32,7 +33,8 @@ from indexer.records import CLAUSE_KINDS
 from indexer.settings import Settings, get_settings
 
 from .config import AssistantConfig
-from .engine import Assistant, AssistantError
+from .engine import Assistant, AssistantError, index_version
+from .library import Library, LibraryError
 from .retrieval import FilterError
 
 log = logging.getLogger(__name__)
@@ -173,13 +175,27 @@ def create_app(
     index_dir: str | Path | None = None,
     config: AssistantConfig | None = None,
     api_key: str | None = None,
+    documents: bool = True,
 ) -> FastAPI:
     """The API. Pass a loaded ``assistant`` to share it, or let start-up load ``index_dir``
     (default ``settings.index_dir``); a start-up that cannot load the index fails with one line.
-    ``api_key`` (default ``settings.api_key``) makes every route but /health need ``X-API-Key``."""
+    ``api_key`` (default ``settings.api_key``) makes every route but /health need ``X-API-Key``.
+    ``documents`` enables the document library (POST/PUT/DELETE /documents) over the served index."""
     settings = settings or get_settings()
     key = api_key if api_key is not None else settings.api_key
     holder: dict[str, str] = {}
+
+    if index_dir is not None:
+        served_dir = Path(index_dir)
+    elif assistant is not None and getattr(assistant.index, "index_dir", None):
+        served_dir = Path(assistant.index.index_dir)
+    else:
+        served_dir = Path(settings.index_dir)
+
+    def switch_to(path: Path) -> None:
+        """Load the new index version and serve it from the next request on (in-flight ones finish on theirs)."""
+        app.state.assistant = Assistant.load(path, settings, config)
+        log.info("serving the index built at %s", app.state.assistant.health().get("built_at"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -192,7 +208,12 @@ def create_app(
                 holder["error"] = f"cannot start: {exc}"
                 log.error("%s", holder["error"])
                 raise
+        if documents:
+            app.state.library = Library(settings, served_dir, switch_to)
         yield
+        library = getattr(app.state, "library", None)
+        if library is not None:
+            library.close()
 
     app = FastAPI(
         title="policy-qa",
@@ -221,9 +242,19 @@ def create_app(
             raise StarletteHTTPException(status_code=503, detail="index not loaded")
         return a
 
+    def library(request: Request) -> Library:
+        lib = getattr(request.app.state, "library", None)
+        if lib is None:
+            raise StarletteHTTPException(status_code=503, detail="this service was started without a document library")
+        return lib
+
     @app.get("/health")
     def health(request: Request) -> dict[str, Any]:
-        return qa(request).health()
+        out = qa(request).health()
+        out["newer_on_disk"] = _disk_version(served_dir) not in (None, out.get("version"))
+        lib = getattr(request.app.state, "library", None)
+        out["documents_pending"] = lib.pending() if lib is not None else 0
+        return out
 
     api = APIRouter(dependencies=[Depends(require_key)])
 
@@ -258,8 +289,78 @@ def create_app(
             raise StarletteHTTPException(status_code=404, detail=f"unknown document id: {doc_id}")
         return doc
 
+    @api.post("/documents", status_code=202)
+    async def upload(request: Request, file: UploadFile = File(...), title: str = Form(""), doc_number: str = Form(""),
+                     issuer: str = Form(""), date: str = Form(""), jurisdiction: str = Form(""), status: str = Form(""),
+                     period: str = Form("")) -> dict[str, Any]:
+        lib = library(request)
+        data = await _read_limited(file, settings.upload_max_bytes)
+        meta = {"title": title, "doc_number": doc_number, "issuer": issuer, "date": date, "jurisdiction": jurisdiction, "status": status, "period": period}
+        doc_id = lib.add(file.filename or "", data, meta)
+        return {"doc_id": doc_id, "status": "queued"}
+
+    @api.put("/documents/{doc_id}", status_code=202)
+    async def replace(doc_id: str, request: Request, file: UploadFile = File(...), title: str = Form(""), doc_number: str = Form(""),
+                      issuer: str = Form(""), date: str = Form(""), jurisdiction: str = Form(""), status: str = Form(""),
+                      period: str = Form("")) -> dict[str, Any]:
+        lib = library(request)
+        data = await _read_limited(file, settings.upload_max_bytes)
+        meta = {"title": title, "doc_number": doc_number, "issuer": issuer, "date": date, "jurisdiction": jurisdiction, "status": status, "period": period}
+        lib.add(file.filename or "", data, meta, replace_id=doc_id)
+        return {"doc_id": doc_id, "status": "queued"}
+
+    @api.delete("/documents/{doc_id}", status_code=202)
+    def delete(doc_id: str, request: Request) -> dict[str, Any]:
+        library(request).delete(doc_id)
+        return {"doc_id": doc_id, "status": "queued"}
+
+    @api.get("/documents/{doc_id}/status")
+    def doc_status(doc_id: str, request: Request) -> dict[str, Any]:
+        st = library(request).status(doc_id)
+        if st is None:
+            if qa(request).document(doc_id) is not None:
+                return {"doc_id": doc_id, "status": "ready", "source": "corpus folder"}
+            raise StarletteHTTPException(status_code=404, detail=f"unknown document id: {doc_id}")
+        return st
+
+    @api.get("/documents/{doc_id}/original")
+    def original(doc_id: str, request: Request) -> FileResponse:
+        found = library(request).original(doc_id)
+        if found is None:
+            raise StarletteHTTPException(status_code=404, detail=f"no stored original for document {doc_id}")
+        path, name = found
+        return FileResponse(path, filename=name)
+
+    app.add_exception_handler(LibraryError, _library_handler)
     app.include_router(api)
     return app
+
+
+async def _library_handler(request: Request, exc: LibraryError) -> JSONResponse:
+    return JSONResponse({"detail": str(exc), **exc.extra}, status_code=exc.status)
+
+
+async def _read_limited(file: UploadFile, limit: int) -> bytes:
+    """The upload's bytes, refused (413) as soon as they pass ``limit``."""
+    chunks, size = [], 0
+    while True:
+        chunk = await file.read(1 << 20)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise LibraryError(f"the file is larger than {limit // (1024 * 1024)} MB", 413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _disk_version(index_dir: Path) -> str | None:
+    """The version of the index on disk (None when unreadable)."""
+    try:
+        m = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return index_version(m)
 
 
 def _check_markers(out: dict[str, Any]) -> None:

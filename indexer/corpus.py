@@ -44,27 +44,44 @@ class Corpus:
     parsed: dict[str, ParsedDocument] = field(default_factory=dict, repr=False)
 
 
+def manifest_paths(corpus_dir: Path) -> list[Path]:
+    """``manifest.toml`` of the corpus folder, then those of its subfolders (uploads/…), sorted."""
+    top = corpus_dir / MANIFEST_NAME
+    subs = sorted(p for p in corpus_dir.rglob(MANIFEST_NAME) if p != top and p.is_file() and _inside(p, corpus_dir))
+    return ([top] if top.is_file() else []) + subs
+
+
 def read_manifest(corpus_dir: Path) -> dict[str, dict[str, Any]]:
-    """Per-file metadata from ``manifest.toml`` (empty when absent); a broken manifest is an error."""
-    path = corpus_dir / MANIFEST_NAME
-    if not path.exists():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: invalid TOML: {exc}") from exc
-    return {k: v for k, v in data.items() if isinstance(v, dict)}
+    """Per-file metadata from the manifests (empty when absent); a broken manifest is an error.
+
+    A subfolder's manifest names its files relative to itself (``uploads/manifest.toml`` → ``uploads/…``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in manifest_paths(corpus_dir):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: invalid TOML: {exc}") from exc
+        prefix = path.parent.relative_to(corpus_dir).as_posix()
+        for k, v in data.items():
+            if isinstance(v, dict):
+                out[k if prefix == "." else f"{prefix}/{k}"] = v
+    return out
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    """Every regular, non-hidden file under ``corpus_dir`` except the manifest, sorted."""
+    """Every regular, non-hidden file under ``corpus_dir`` except the manifests, sorted."""
     files = []
     for p in sorted(corpus_dir.rglob("*")):
         rel = p.relative_to(corpus_dir)
-        if not p.is_file() or any(part.startswith(".") for part in rel.parts) or rel.as_posix() == MANIFEST_NAME:
+        if not p.is_file() or any(part.startswith(".") for part in rel.parts) or p.name == MANIFEST_NAME:
             continue
         files.append(p)
     return files
+
+
+def manifest_digest(corpus_dir: Path) -> bytes:
+    """The bytes of every manifest, for the corpus fingerprint."""
+    return b"".join(p.relative_to(corpus_dir).as_posix().encode() + b"\0" + p.read_bytes() for p in manifest_paths(corpus_dir))
 
 
 def load_corpus(corpus_dir: Path, progress: Callable[[str], None] | None = None) -> Corpus:
@@ -75,9 +92,7 @@ def load_corpus(corpus_dir: Path, progress: Callable[[str], None] | None = None)
     manifest = read_manifest(corpus_dir)
     files = corpus_files(corpus_dir)
     digest = hashlib.sha256(f"parser={PARSER_VERSION}\n".encode())
-    manifest_path = corpus_dir / MANIFEST_NAME
-    if manifest_path.exists():
-        digest.update(manifest_path.read_bytes())
+    digest.update(manifest_digest(corpus_dir))
     documents: list[Document] = []
     skipped: list[dict[str, str]] = []
     parsed: dict[str, ParsedDocument] = {}

