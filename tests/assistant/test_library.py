@@ -157,3 +157,27 @@ def test_duplicate_and_unreadable_uploads(library_server):
         assert st["status"] == "failed" and "binary" in st["reason"]
         assert c.get("/health").json()["version"] == version  # nothing changed
         assert c.get("/documents/nope/status").status_code == 404
+
+
+def test_a_word_document_upload_is_answerable(library_server):
+    import io
+
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("湖州市电动自行车管理条例")
+    d.add_paragraph("第一条 为了加强电动自行车管理，保障道路交通安全，制定本条例。")
+    d.add_paragraph("第十八条 驾驶电动自行车未按规定佩戴安全头盔的，由公安机关交通管理部门处二十元罚款。")
+    table = d.add_table(rows=2, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "车型", "最高设计车速"
+    table.rows[1].cells[0].text, table.rows[1].cells[1].text = "电动自行车", "25公里/小时"
+    buf = io.BytesIO()
+    d.save(buf)
+    url, _ = library_server
+    with httpx.Client(base_url=url, timeout=30) as c:
+        r = c.post("/documents", files={"file": ("湖州市电动自行车管理条例.docx", buf.getvalue())})
+        doc_id = r.json()["doc_id"]
+        assert wait_for(c, doc_id)["status"] == "ready"
+        out = c.post("/ask", json={"question": "湖州骑电动车不戴头盔罚多少"}).json()
+        assert out["found"] and "二十元罚款" in out["answer"], out["answer"]
+        assert out["citations"][0]["doc_id"] == doc_id and out["citations"][0]["jurisdiction"] == "湖州市"
