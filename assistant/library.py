@@ -77,7 +77,7 @@ class Library:
         """Queue an upload (or the new version of ``replace_id``); returns the document id."""
         suffix = Path(filename or "").suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
-            raise LibraryError(f"unsupported file type {suffix or '(none)'}: use .txt, .md, .pdf, .docx, .html, .xlsx or .csv", 415)
+            raise LibraryError(f"unsupported file type {suffix or '(none)'}: use .txt, .md, .pdf, .docx, .ofd, .html, .xlsx or .csv", 415)
         if not data:
             raise LibraryError("the file is empty", 422)
         if len(data) > self.settings.upload_max_bytes:

@@ -7,6 +7,7 @@
 | ``.docx`` | python-docx: paragraphs, tables as rows, Word's automatic numbering (一、（一）) restored |
 | ``.html`` ``.htm`` | the main text of a saved web page (trafilatura) |
 | ``.xlsx`` ``.csv`` | table rows with their header |
+| ``.ofd`` | GB/T 33190 official documents (ofdkit): each page's text in reading order |
 | ``.doc`` ``.wps`` | converted to .docx by LibreOffice when ``soffice`` is installed, else refused with a message |
 
 Every failure is an :class:`UnreadableDocument` with a one-line reason (never a silent skip).
@@ -22,7 +23,7 @@ from ..textclean import decode_bytes
 from .base import ReadResult, UnreadableDocument
 
 TEXT_SUFFIXES = {".txt", ".md", ".text", ".markdown"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".pdf", ".docx", ".html", ".htm", ".xlsx", ".csv", ".doc", ".wps"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".pdf", ".docx", ".html", ".htm", ".xlsx", ".csv", ".ofd", ".doc", ".wps"}
 CONVERT_TIMEOUT_S = 120
 
 __all__ = ["ReadResult", "UnreadableDocument", "SUPPORTED_SUFFIXES", "TEXT_SUFFIXES", "read_document"]
@@ -57,10 +58,14 @@ def read_document(name: str, data: bytes) -> ReadResult:
         from .sheet import read_sheet
 
         return read_sheet(data, suffix)
+    if suffix == ".ofd":
+        from .ofd import read_ofd
+
+        return read_ofd(data)
     if suffix in (".doc", ".wps"):
         return _converted(name, data)
     raise UnreadableDocument(
-        f"unsupported file type {suffix or '(none)'}: use .txt, .md, .pdf, .docx, .html, .xlsx or .csv"
+        f"unsupported file type {suffix or '(none)'}: use .txt, .md, .pdf, .docx, .ofd, .html, .xlsx or .csv"
     )
 
 
