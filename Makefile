@@ -32,6 +32,7 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m indexer.bench
+	$(PY) -m indexer.bench_formats
 	$(PY) -m assistant.bench
 
 clean:

@@ -5,6 +5,7 @@ file of the sorted list, copied into a temp folder), each in a fresh process:
 
 * full build with a cold embedding cache, and clauses per second;
 * no-change rebuild: the up-to-date short-circuit, and a ``force`` rebuild with a warm cache;
+* one document added: the incremental build (only its text embedded) against the full ones;
 * peak RSS of the process, index size on disk, and search latency.
 
 Targets: full seed build ≤ 90 s, no-change rebuild ≤ 2 s. Nothing is written inside the repo.
@@ -34,6 +35,16 @@ QUERIES = [
 ]
 
 
+ADDED_DOCUMENT = """# 某市公共场所控制吸烟规定
+
+第一条 为了减少吸烟造成的危害，制定本规定。
+
+第二条 室内公共场所、公共交通工具内禁止吸烟。
+
+第三条 违反本规定在禁止吸烟场所吸烟的，由卫生健康主管部门责令改正，处五十元罚款。
+"""
+
+
 def lawref_sample(n: int) -> list[Path]:
     """``n`` law texts chosen deterministically: sorted, then every k-th."""
     files = sorted(LAWREFBOOK.rglob("*.md"))
@@ -60,6 +71,9 @@ def run_scenario(corpus_dir: Path, work: Path, model: str) -> dict:
     rss_build = _peak_rss_mb()
     up = build_index(settings, show_progress=False)
     forced = build_index(settings, force=True, show_progress=False)
+    # one document added: only its text is embedded, the rest comes from the cache
+    (corpus_dir / "zz_added_notice.md").write_text(ADDED_DOCUMENT, encoding="utf-8")
+    added = build_index(settings, show_progress=False)
     t0 = time.perf_counter()
     index = ClauseIndex.load(work / "index", expected_model=model)
     load_s = time.perf_counter() - t0
@@ -88,6 +102,8 @@ def run_scenario(corpus_dir: Path, work: Path, model: str) -> dict:
         "uptodate_ok": up.up_to_date,
         "force_s": forced.seconds,
         "force_embedded": forced.embedded,
+        "added_s": added.seconds,
+        "added_embedded": added.embedded,
         "load_s": load_s,
         "query_embed_ms": ms(query),
         "dense_ms": ms(dense),
@@ -103,7 +119,8 @@ def _child(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="pqa-bench-") as tmp:
         work = Path(tmp)
         if args.scenario == "seed":
-            corpus = REPO_ROOT / "corpus"
+            corpus = work / "corpus"  # a copy: the scenario adds a document to it
+            shutil.copytree(REPO_ROOT / "corpus", corpus)
         else:
             corpus = work / "corpus"
             for src in lawref_sample(args.lawref_files):
@@ -133,6 +150,7 @@ ROWS = [
     ("  clauses / s", lambda r: f"{r['clauses_per_s']:.1f}"),
     ("no-change rebuild, up to date (s)", lambda r: f"{r['uptodate_s']:.2f}"),
     ("no-change rebuild, --force warm (s)", lambda r: f"{r['force_s']:.2f} ({r['force_embedded']} embedded)"),
+    ("one document added, incremental (s)", lambda r: f"{r['added_s']:.2f} ({r['added_embedded']} embedded)"),
     ("index load (s)", lambda r: f"{r['load_s']:.2f}"),
     ("query embed / dense / bm25 (ms)", lambda r: f"{r['query_embed_ms']:.0f} / {r['dense_ms']:.1f} / {r['bm25_ms']:.1f}"),
     ("index size (MB)", lambda r: f"{r['index_mb']:.1f}"),
