@@ -12,9 +12,10 @@ optional ``PQA_API_KEY``, sent as the header ``X-API-Key``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 
@@ -37,11 +38,12 @@ class ServiceUnavailable(ApiProblem):
 
 
 class ServiceError(ApiProblem):
-    """The service answered with an error status."""
+    """The service answered with an error status (``body``: its whole JSON object, if any)."""
 
-    def __init__(self, url: str, status: int, detail: Any):
+    def __init__(self, url: str, status: int, detail: Any, body: dict[str, Any] | None = None):
         self.status = status
         self.detail = detail
+        self.body = body or {}
         super().__init__(url, f"HTTP {status}: {format_detail(detail)}")
 
 
@@ -73,6 +75,20 @@ def clause_path(clause_id: str) -> str:
     return "/clauses/" + quote(clause_id, safe="")
 
 
+def document_path(doc_id: str, tail: str = "") -> str:
+    """``/documents/<id>[/tail]`` with the id URL-encoded."""
+    return "/documents/" + quote(doc_id, safe="") + (f"/{tail}" if tail else "")
+
+
+# Form fields of POST/PUT /documents besides ``file`` (empty values are not sent).
+DOCUMENT_META_FIELDS = ("title", "doc_number", "issuer", "date", "jurisdiction", "status", "period")
+
+
+def _meta_form(meta: dict[str, Any] | None) -> dict[str, str]:
+    return {k: str(v).strip() for k, v in (meta or {}).items()
+            if k in DOCUMENT_META_FIELDS and v is not None and str(v).strip()}
+
+
 @dataclass
 class ApiClient:
     base_url: str = field(default_factory=api_url_from_env)
@@ -89,29 +105,41 @@ class ApiClient:
             headers["X-API-Key"] = self.api_key
         return headers
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-                timeout: float | None = None) -> Any:
+    def send(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+             data: dict[str, str] | None = None, files: dict[str, Any] | None = None,
+             timeout: float | None = None) -> httpx.Response:
+        """The raw response of a successful call; transport failures and 4xx/5xx raise."""
         url = self.base_url + path
         try:
             # One short-lived client per call: Streamlit reruns the script in threads, and a
             # shared connection pool would outlive the session that made it.
             with httpx.Client(timeout=timeout or self.timeout, headers=self._headers()) as client:
-                response = client.request(method, url, json=json, params=params)
+                response = client.request(method, url, json=json, params=params, data=data, files=files)
         except httpx.TimeoutException as exc:
             raise ServiceUnavailable(url, f"请求超时（{type(exc).__name__}）") from None
         except httpx.HTTPError as exc:
             reason = str(exc) or type(exc).__name__
             raise ServiceUnavailable(url, f"连接失败：{reason}") from None
         if response.status_code >= 400:
+            body: dict[str, Any] | None = None
             try:
-                detail = response.json().get("detail", response.text)
+                payload = response.json()
+                body = payload if isinstance(payload, dict) else None
+                detail = payload.get("detail", response.text)
             except (ValueError, AttributeError):
                 detail = response.text.strip()[:300] or response.reason_phrase
-            raise ServiceError(url, response.status_code, detail)
+            raise ServiceError(url, response.status_code, detail, body)
+        return response
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+                data: dict[str, str] | None = None, files: dict[str, Any] | None = None,
+                timeout: float | None = None) -> Any:
+        """The JSON answer of a call (see :meth:`send`)."""
+        response = self.send(method, path, json=json, params=params, data=data, files=files, timeout=timeout)
         try:
             return response.json()
         except ValueError:
-            raise ServiceError(url, response.status_code, "响应不是 JSON") from None
+            raise ServiceError(self.base_url + path, response.status_code, "响应不是 JSON") from None
 
     # --- endpoints --------------------------------------------------------------------------------
     def health(self, timeout: float = 5.0) -> dict[str, Any]:
@@ -139,7 +167,53 @@ class ApiClient:
         return list(data)
 
     def document(self, doc_id: str) -> dict[str, Any]:
-        return self.request("GET", "/documents/" + quote(doc_id, safe=""))
+        return self.request("GET", document_path(doc_id))
+
+    # --- the document library (uploads) --------------------------------------------------------
+    def upload_document(self, name: str, data: bytes, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST /documents: queue a new document → ``{"doc_id", "status": "queued"}`` (202).
+
+        Errors are :class:`ServiceError` with the service's status: 415 type, 413 size, 422 empty,
+        409 the same file is already a document (``exc.body["doc_id"]``), 503 queue full."""
+        return self.request("POST", "/documents", data=_meta_form(meta),
+                            files={"file": (name, data, "application/octet-stream")})
+
+    def replace_document(self, doc_id: str, name: str, data: bytes,
+                         meta: dict[str, Any] | None = None) -> dict[str, Any]:
+        """PUT /documents/{id}: a new version of an uploaded document (202)."""
+        return self.request("PUT", document_path(doc_id), data=_meta_form(meta),
+                            files={"file": (name, data, "application/octet-stream")})
+
+    def delete_document(self, doc_id: str) -> dict[str, Any]:
+        """DELETE /documents/{id}: queue the removal of an uploaded document (202)."""
+        return self.request("DELETE", document_path(doc_id))
+
+    def document_status(self, doc_id: str) -> dict[str, Any]:
+        """GET /documents/{id}/status → ``{"doc_id", "status", "reason"?, "updated_at"}``."""
+        return self.request("GET", document_path(doc_id, "status"), timeout=10.0)
+
+    def original_url(self, doc_id: str) -> str:
+        """Where the uploaded original is served (GET /documents/{id}/original)."""
+        return self.base_url + document_path(doc_id, "original")
+
+    def original(self, doc_id: str) -> tuple[bytes, str | None]:
+        """The uploaded original's bytes and file name (through the client, so the API key is sent)."""
+        response = self.send("GET", document_path(doc_id, "original"))
+        return response.content, _attachment_name(response.headers.get("content-disposition", ""))
+
+
+def _attachment_name(disposition: str) -> str | None:
+    """The file name of a Content-Disposition header (RFC 5987 ``filename*`` first)."""
+    star = re.search(r"filename\*\s*=\s*([\w-]+)'[^']*'([^;]+)", disposition or "")
+    if star:
+        try:
+            return unquote(star.group(2).strip(), encoding=star.group(1), errors="strict") or None
+        except (LookupError, UnicodeDecodeError):
+            pass
+    plain = re.search(r'filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)', disposition or "")
+    if plain:
+        return (plain.group(1) if plain.group(1) is not None else plain.group(2).strip()) or None
+    return None
 
 
 def build_filters(documents: list[str] | None = None, jurisdictions: list[str] | None = None,

@@ -1,8 +1,9 @@
 """policy-qa UI: ``streamlit run ui/app.py``.
 
 A pure HTTP client of the assistant service (``PQA_API_URL``, default http://127.0.0.1:8000;
-``PQA_API_KEY`` sent as ``X-API-Key``). Pages: 问答 (ask), 文档 (documents), 引文篮 (basket),
-评测 (evals); the page and the clause shown are kept in the URL (``?page=documents&clause=…``).
+``PQA_API_KEY`` sent as ``X-API-Key``). Pages: 问答 (ask), 文档 (documents), 文档库 (library:
+upload, replace, delete), 引文篮 (basket), 评测 (evals); the page and the clause shown are kept in
+the URL (``?page=documents&clause=…``).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import streamlit as st
 
 from ui import basket, nav
 from ui.api import ApiClient, ApiProblem
-from ui.views import ask, basket_page, documents, evals
+from ui.views import ask, basket_page, documents, evals, library
 
 st.set_page_config(page_title="政策问答 policy-qa", page_icon=":material/gavel:", layout="wide")
 
@@ -54,6 +55,8 @@ def main() -> None:
         ask.render(client, ok, exc)
     elif page == "documents":
         documents.render(client, ok, exc)
+    elif page == "library":
+        library.render(client, ok, exc, info)
     elif page == "basket":
         basket_page.render()
     elif page == "evals":

@@ -11,6 +11,7 @@ import streamlit as st
 PAGES = {
     "ask": ":material/chat: 问答",
     "documents": ":material/library_books: 文档",
+    "library": ":material/upload_file: 文档库",
     "basket": ":material/push_pin: 引文篮",
     "evals": ":material/bar_chart: 评测",
 }

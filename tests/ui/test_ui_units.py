@@ -11,10 +11,12 @@ import pytest
 from docx import Document
 
 from ui import basket
-from ui.api import ApiClient, ServiceUnavailable, build_filters, clause_path, format_detail
+from ui.api import (ApiClient, ServiceError, ServiceUnavailable, _attachment_name, build_filters, clause_path,
+                    document_path, format_detail)
 from ui.export import docx_text, to_docx, to_markdown
 from ui.format import answer_html, escape_md, highlight_html, markers, quote_spans
 from ui.reports import latest_report, metric_rows, parse_json_output, per_type_table
+from ui.views.library import problem_message, reason_text, status_label, submit_upload
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -145,3 +147,44 @@ def test_reports_tables_and_latest(tmp_path):
     report = latest_report(tmp_path)
     assert report.data == metrics and report.charts == [latest / "chart_overall.png"]
     assert "![chart]" not in report.markdown and "# report" in report.markdown
+
+
+def test_library_status_labels_and_reasons():
+    assert [status_label({"status": s}) for s in ("queued", "parsing", "embedding", "ready")] == [
+        "排队中", "解析中", "向量化中", "可用"]
+    assert status_label({"status": "failed", "reason": "binary file (NUL bytes)"}) == "失败（binary file (NUL bytes)）"
+    assert status_label({"status": "failed", "reason": "no text"}) == "失败（没有可读取的文本）"
+    assert status_label({"status": "failed"}) == "失败（原因未知）"
+    assert status_label({"status": "queued"}, deleting=True) == "删除中（排队中）"
+    assert status_label({"status": "ready"}, deleted=True) == "已删除"
+    assert status_label(None) == "状态未知"
+    assert reason_text("index not updated: disk full") == "索引未更新：disk full"
+
+
+def test_library_error_messages_in_chinese():
+    url = "http://x/documents"
+    dup = ServiceError(url, 409, "the same file is already document u123", {"detail": "…", "doc_id": "u123"})
+    assert problem_message(dup) == "已存在相同文件：文档 u123"
+    busy = ServiceError(url, 409, "document u9 is still being processed", {"doc_id": "u9"})
+    assert problem_message(busy, doc_id="u9") == "文档 u9 仍在处理中，请稍后再试"
+    assert problem_message(ServiceError(url, 413, "the file is larger than 50 MB")) == "文件过大：超过服务允许的 50 MB"
+    assert problem_message(ServiceError(url, 422, "the file is empty")) == "文件是空的"
+    assert "不支持的文件类型" in problem_message(ServiceError(url, 415, "unsupported file type .pages"))
+    assert problem_message(ServiceError(url, 503, "too many documents are waiting")) == "待索引的文档过多，请稍后再试"
+    assert "未启用文档库" in problem_message(ServiceError(url, 503, "this service was started without a document library"))
+    assert "无法连接问答服务" in problem_message(ServiceUnavailable(url, "连接失败"))
+
+
+def test_library_upload_refused_before_sending_and_when_the_service_is_down():
+    client = ApiClient("http://127.0.0.1:9", timeout=2)
+    assert submit_upload(client, "a.pages", b"x").message.startswith("不支持的文件类型 .pages")
+    assert submit_upload(client, "a.md", b"").message == "文件是空的"
+    down = submit_upload(client, "dir/a.md", "第一条 内容。".encode())
+    assert not down.ok and down.name == "a.md" and "无法连接问答服务" in down.message and "127.0.0.1:9" in down.message
+
+
+def test_library_client_helpers():
+    assert document_path("u1") == "/documents/u1" and document_path("a/b", "status") == "/documents/a%2Fb/status"
+    assert ApiClient("http://h:1/").original_url("u1") == "http://h:1/documents/u1/original"
+    assert _attachment_name("attachment; filename*=utf-8''%E6%B8%A9%E5%B7%9E.md") == "温州.md"
+    assert _attachment_name('attachment; filename="a.md"') == "a.md" and _attachment_name("") is None
