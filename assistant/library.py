@@ -114,14 +114,20 @@ class Library:
             st = self._status.get(doc_id)
             return {"doc_id": doc_id, **{k: v for k, v in st.items() if k != "action"}} if st else None
 
-    def original(self, doc_id: str) -> tuple[Path, str] | None:
-        """The stored original of an uploaded document and its file name."""
+    def original(self, doc_id: str, source: str | None = None) -> tuple[Path, str] | None:
+        """The original file of a document and its name: the stored upload, else the corpus folder's
+        file ``source`` (never a path outside the corpus folder)."""
         with self._lock:
             st = self._status.get(doc_id)
-        if not st or not st.get("sha256"):
-            return None
-        path = self.originals / f"{st['sha256']}{Path(st.get('filename', '')).suffix.lower()}"
-        return (path, st.get("filename") or path.name) if path.is_file() else None
+        if st and st.get("sha256") and st.get("action") != "delete":
+            path = self.originals / f"{st['sha256']}{Path(st.get('filename', '')).suffix.lower()}"
+            if path.is_file():
+                return path, st.get("filename") or path.name
+        if source:
+            path = (self.corpus_dir / source).resolve()
+            if path.is_file() and path.is_relative_to(self.corpus_dir.resolve()):
+                return path, path.name
+        return None
 
     def pending(self) -> int:
         return self._queue.qsize()

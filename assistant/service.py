@@ -325,7 +325,8 @@ def create_app(
 
     @api.get("/documents/{doc_id}/original")
     def original(doc_id: str, request: Request) -> FileResponse:
-        found = library(request).original(doc_id)
+        meta = qa(request).document(doc_id)
+        found = library(request).original(doc_id, (meta or {}).get("source"))
         if found is None:
             raise StarletteHTTPException(status_code=404, detail=f"no stored original for document {doc_id}")
         path, name = found

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import html
+import os
 from typing import Any
+from urllib.parse import quote as quote_url
 
 import streamlit as st
 
 from ui import basket, nav
-from ui.api import ApiProblem, ServiceError
+from ui.api import ApiProblem, ServiceError, api_url_from_env
 from ui.format import (cite_string, clause_link, doc_line, escape_html, escape_md, heading_path, highlight_html,
                        lines_text)
 
@@ -83,6 +85,11 @@ def citation_card(citation: dict[str, Any], number: int | None, key: str, *,
         meta = [where] if where else []
         if citation.get("source"):
             meta.append(escape_md(f"{citation['source']} {lines_text(citation)}".strip()))
+        if citation.get("pages") and citation.get("doc_id") and not os.environ.get("PQA_API_KEY"):
+            # a PDF opens at the cited page in the browser's viewer (#page=N)
+            page = citation["pages"][0]
+            url = f"{api_url_from_env()}/documents/{quote_url(citation['doc_id'], safe='')}/original#page={page}"
+            meta.append(f"[原文第{page}页{'（OCR识别）' if citation.get('ocr') else ''} ↗]({url})")
         if meta:
             st.caption(" · ".join(meta))
         text, quote, spans = citation.get("text") or "", citation.get("quote"), citation.get("quote_spans")

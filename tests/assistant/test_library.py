@@ -181,3 +181,13 @@ def test_a_word_document_upload_is_answerable(library_server):
         out = c.post("/ask", json={"question": "湖州骑电动车不戴头盔罚多少"}).json()
         assert out["found"] and "二十元罚款" in out["answer"], out["answer"]
         assert out["citations"][0]["doc_id"] == doc_id and out["citations"][0]["jurisdiction"] == "湖州市"
+
+
+def test_the_original_of_a_corpus_folder_document_is_served_and_nothing_outside(library_server):
+    url, corpus = library_server
+    with httpx.Client(base_url=url, timeout=30) as c:
+        docs = c.get("/documents").json()["documents"]
+        ningbo = next(d for d in docs if d["source"] == "宁波市控制吸烟条例.md")
+        r = c.get(f"/documents/{ningbo['doc_id']}/original")
+        assert r.status_code == 200 and r.content == (corpus / "宁波市控制吸烟条例.md").read_bytes()
+        assert c.get("/documents/..%2F..%2Fetc%2Fpasswd/original").status_code == 404
