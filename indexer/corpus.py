@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import pickle
 import re
 import tomllib
 import unicodedata
@@ -84,8 +86,9 @@ def manifest_digest(corpus_dir: Path) -> bytes:
     return b"".join(p.relative_to(corpus_dir).as_posix().encode() + b"\0" + p.read_bytes() for p in manifest_paths(corpus_dir))
 
 
-def load_corpus(corpus_dir: Path, progress: Callable[[str], None] | None = None) -> Corpus:
-    """Read every document under ``corpus_dir``; unreadable files are skipped with a reason."""
+def load_corpus(corpus_dir: Path, progress: Callable[[str], None] | None = None, cache: "ParseCache | None" = None) -> Corpus:
+    """Read every document under ``corpus_dir``; unreadable files are skipped with a reason.
+    With a ``cache``, documents read before (same bytes, name, id) are not read again."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
@@ -112,32 +115,84 @@ def load_corpus(corpus_dir: Path, progress: Callable[[str], None] | None = None)
             skipped.append({"file": rel, "reason": f"unreadable: {exc.strerror or exc}"})
             log.warning("skipped %s: unreadable (%s)", rel, exc)
             continue
-        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
-        try:
-            read = read_document(path.name, data)
-        except UnreadableDocument as exc:
-            skipped.append({"file": rel, "reason": str(exc)})
-            log.warning("skipped %s: %s", rel, exc)
-            continue
-        meta = manifest.get(rel) or manifest.get(path.name) or {}
-        # what the document's own 红头 says, where the manifest is silent
-        meta = {k: v for k, v in asdict(read_header(read.text)).items() if v} | meta
-        doc_id = _unique_id(str(meta.get("id") or path.stem), used_ids)
-        result = parse_document(read.text, doc_id, rel)
+        sha = hashlib.sha256(data).hexdigest()
+        digest.update(rel.encode() + b"\0" + bytes.fromhex(sha))
+        listed = manifest.get(rel) or manifest.get(path.name) or {}
+        doc_id = _unique_id(str(listed.get("id") or path.stem), set(used_ids))
+        cached = cache.get(rel, sha, doc_id) if cache is not None else None
+        if cached is not None:
+            header, result = cached
+        else:
+            try:
+                read = read_document(path.name, data)
+            except UnreadableDocument as exc:
+                skipped.append({"file": rel, "reason": str(exc)})
+                log.warning("skipped %s: %s", rel, exc)
+                continue
+            header = {k: v for k, v in asdict(read_header(read.text)).items() if v}
+            result = parse_document(read.text, doc_id, rel)
+            for warning in read.warnings:
+                (log.info if warning.startswith("decoded as") else log.warning)("%s: %s", rel, warning)
+            if read.page_starts:
+                for c in result.clauses:
+                    c.pages = read.pages_of(*c.lines)
+                    c.ocr = any(p in read.ocr_pages for p in c.pages)
         if not result.clauses:
             skipped.append({"file": rel, "reason": "no text after cleaning"})
             log.warning("skipped %s: no text after cleaning", rel)
             continue
-        for warning in read.warnings:
-            (log.info if warning.startswith("decoded as") else log.warning)("%s: %s", rel, warning)
-        if read.page_starts:
-            for c in result.clauses:
-                c.pages = read.pages_of(*c.lines)
-                c.ocr = any(p in read.ocr_pages for p in c.pages)
-        documents.append(_document(doc_id, rel, meta, result, hashlib.sha256(data).hexdigest()))
+        if cache is not None and cached is None:
+            cache.put(rel, sha, doc_id, (header, result))
+        used_ids.add(doc_id)
+        # what the document's own 红头 says, where the manifest is silent
+        meta = header | listed
+        documents.append(_document(doc_id, rel, meta, result, sha))
         parsed[doc_id] = result
+    if cache is not None:
+        cache.prune()
     documents = fold_near_duplicates(documents, parsed)
     return Corpus(documents, skipped, digest.hexdigest(), len(files), parsed)
+
+
+class ParseCache:
+    """Documents already read and parsed, by file content, name, id and parser version: a rebuild
+    after one upload reads only that document (a scanned PDF is not OCR'd again). Bounded: entries
+    not used by the last corpus load are removed."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.used: set[str] = set()
+
+    def _key(self, rel: str, sha: str, doc_id: str) -> str:
+        return hashlib.sha256(f"{PARSER_VERSION}\0{rel}\0{sha}\0{doc_id}".encode()).hexdigest()
+
+    def get(self, rel: str, sha: str, doc_id: str):
+        key = self._key(rel, sha, doc_id)
+        path = self.folder / f"{key}.pkl"
+        try:
+            with path.open("rb") as f:
+                value = pickle.load(f)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
+            return None
+        self.used.add(key)
+        return value
+
+    def put(self, rel: str, sha: str, doc_id: str, value) -> None:
+        key = self._key(rel, sha, doc_id)
+        tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+        try:
+            with tmp.open("wb") as f:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.folder / f"{key}.pkl")
+            self.used.add(key)
+        except OSError as exc:  # a cache that cannot be written only costs time
+            log.debug("parse cache not written: %s", exc)
+
+    def prune(self) -> None:
+        for p in self.folder.glob("*.pkl"):
+            if p.stem not in self.used:
+                p.unlink(missing_ok=True)
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -114,7 +114,7 @@ def build_index(
         if _matches(current, model, _file_fingerprint(corpus_dir), tokenizer_info):
             _remove_stale_if_idle(out_dir)
             return _up_to_date_report(current, out_dir, model, t0)
-    corpus = load_corpus(corpus_dir)
+    corpus = load_corpus(corpus_dir, cache=corpus_module.ParseCache(Path(settings.cache_dir) / "parsed"))
     if not corpus.documents:
         raise ValueError(_nothing_indexed(corpus_dir, corpus))
     clauses = [c for d in corpus.documents for c in d.clauses]

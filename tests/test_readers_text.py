@@ -65,3 +65,24 @@ def test_a_link_out_of_the_corpus_folder_is_not_followed(tmp_path):
     assert {s["file"]: s["reason"] for s in loaded.skipped}.keys() == {"secret.txt"}
     assert "outside the corpus folder" in loaded.skipped[0]["reason"]
     assert "不应被索引" not in "".join(c.text for d in loaded.documents for c in d.clauses)
+
+
+def test_a_rebuild_reads_only_new_or_changed_documents(tmp_path, monkeypatch):
+    import indexer.corpus as corpus_module
+
+    corpus, cache = tmp_path / "corpus", corpus_module.ParseCache(tmp_path / "parsed")
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(TEXT, encoding="utf-8")
+    (corpus / "b.txt").write_text(TEXT.replace("4.5个", "5个"), encoding="utf-8")
+    first = corpus_module.load_corpus(corpus, cache=cache)
+    reads = []
+    real = corpus_module.read_document
+    monkeypatch.setattr(corpus_module, "read_document", lambda name, data: reads.append(name) or real(name, data))
+    (corpus / "c.txt").write_text("第一条 新加的文件。\n", encoding="utf-8")
+    again = corpus_module.load_corpus(corpus, cache=corpus_module.ParseCache(tmp_path / "parsed"))
+    assert reads == ["c.txt"]  # a and b came from the cache
+    same = {c.id: c.text for d in first.documents for c in d.clauses}
+    assert {k: v for k, v in ((c.id, c.text) for d in again.documents for c in d.clauses) if k in same} == same
+    (corpus / "c.txt").unlink()
+    corpus_module.load_corpus(corpus, cache=corpus_module.ParseCache(tmp_path / "parsed"))
+    assert len(list((tmp_path / "parsed").glob("*.pkl"))) == 2  # the removed file's entry is pruned
