@@ -3,18 +3,14 @@
 or tuned on them (``evals/corpora/general.toml``)."""
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
-
 import pytest
 
 from evals.client import InProcessClient
 from evals.dataset import SourceTexts, load_eval_set
-from evals.report import misses_text, rows_for, text_table
 from evals.runner import run_eval
 from evals.suites import SUITES
 
-THRESHOLDS = Path(__file__).resolve().parents[1] / "evals" / "thresholds.toml"
+from .test_evals_gate import assert_meets_thresholds
 GATES = {
     "hit@5": ("hit_at_5", "min"),
     "answer_accuracy": ("answer_accuracy", "min"),
@@ -36,20 +32,7 @@ def general_test_outcome(general_build):
 
 
 def test_general_test_half_meets_thresholds(general_test_outcome):
-    limits = tomllib.loads(THRESHOLDS.read_text(encoding="utf-8"))["general-test"]
-    overall = general_test_outcome.metrics["overall"]
-    header, rows = rows_for([general_test_outcome])
-    table = text_table(header, rows)
-    print("\n" + table + "\n\n" + misses_text(general_test_outcome.results))
-    assert overall["errors"] == 0, table
-    failures = []
-    for metric, (key, direction) in GATES.items():
-        value, limit = overall[metric], float(limits[key])
-        if direction == "min" and value < limit:
-            failures.append(f"{metric} {value:.3f} < {limit:.3f}")
-        if direction == "max" and value > limit:
-            failures.append(f"{metric} {value:.3f} > {limit:.3f}")
-    assert not failures, "below evals/thresholds.toml [general-test]: " + "; ".join(failures) + "\n" + table
+    assert_meets_thresholds(general_test_outcome, "general-test", GATES)
 
 
 def test_every_found_answer_carries_a_confidence(general_test_outcome):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -50,13 +51,13 @@ def server_env(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def live_server(seed_index_dir: Path):
-    """``python -m assistant serve`` in a subprocess on a free port (no API key)."""
+@contextmanager
+def serving(index_dir: Path, env: dict[str, str]):
+    """``python -m assistant serve`` over ``index_dir`` in a subprocess on a free port; yields its URL."""
     port = free_port()
     cmd = [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--index", str(seed_index_dir), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=server_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+           "--index", str(index_dir), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
@@ -68,6 +69,13 @@ def live_server(seed_index_dir: Path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(seed_index_dir: Path):
+    """The seed index served in a subprocess (no API key)."""
+    with serving(seed_index_dir, server_env()) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 while another client keeps asking and never sees an error."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -14,7 +12,7 @@ import pytest
 from indexer.index import build_index
 from indexer.settings import Settings
 
-from .conftest import REPO, free_port, server_env, wait_healthy
+from .conftest import server_env, serving
 from .test_jurisdictions import HANGZHOU, NINGBO
 
 LIMIT = 200_000
@@ -38,22 +36,10 @@ def library_server(tmp_path_factory: pytest.TempPathFactory, seed_cache_dir: Pat
     (corpus / "宁波市控制吸烟条例.md").write_text(NINGBO, encoding="utf-8")
     cache = copy_cache(seed_cache_dir, root / "cache")
     build_index(Settings(corpus_dir=corpus, index_dir=root / "index", cache_dir=cache), show_progress=False)
-    port = free_port()
     env = server_env(PQA_CORPUS_DIR=str(corpus), PQA_CACHE_DIR=str(cache), PQA_DATA_DIR=str(root / "data"),
                      PQA_UPLOAD_MAX_BYTES=str(LIMIT))
-    cmd = [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--index", str(root / "index"), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
+    with serving(root / "index", env) as url:
         yield url, corpus
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def wait_for(client: httpx.Client, doc_id: str, timeout: float = 90.0) -> dict:
