@@ -10,19 +10,10 @@ import streamlit as st
 
 from ui import basket, nav
 from ui.api import ApiProblem, ServiceError, api_url_from_env
-from ui.format import (cite_string, clause_link, doc_line, escape_html, escape_md, heading_path, highlight_html,
+from ui.format import (problem_text, cite_string, clause_link, doc_line, escape_html, escape_md, heading_path, highlight_html,
                        lines_text)
 
 GREY = "#8a8f98"
-
-
-def problem_text(exc: ApiProblem) -> str:
-    """One line for a service problem, naming the URL tried."""
-    if isinstance(exc, ServiceError):
-        hint = "（服务要求 API 密钥：请用环境变量 PQA_API_KEY 设置）" if exc.status == 401 else ""
-        return f"问答服务返回错误（{exc.url}）：{exc.message}{hint}"
-    return (f"无法连接问答服务：{exc.url}（{exc.message}）。"
-            "请确认服务已启动（python -m assistant serve，或 make run），或用环境变量 PQA_API_URL 指定服务地址。")
 
 
 def service_problem(exc: ApiProblem) -> None:

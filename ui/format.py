@@ -9,6 +9,8 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
+from ui.api import ApiProblem, ServiceError
+
 NOT_FOUND = "未在语料中找到"
 
 # ASCII characters that start Markdown inline syntax anywhere in a line (brackets are handled
@@ -169,3 +171,12 @@ def clause_link(clause_id: str) -> str:
 def snippet(text: str, n: int = 40) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def problem_text(exc: ApiProblem) -> str:
+    """One line for a service problem, naming the URL tried."""
+    if isinstance(exc, ServiceError):
+        hint = "（服务要求 API 密钥：请用环境变量 PQA_API_KEY 设置）" if exc.status == 401 else ""
+        return f"问答服务返回错误（{exc.url}）：{exc.message}{hint}"
+    return (f"无法连接问答服务：{exc.url}（{exc.message}）。"
+            "请确认服务已启动（python -m assistant serve，或 make run），或用环境变量 PQA_API_URL 指定服务地址。")

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.ui.conftest import APP, REPO, free_port, stop_process, wait_http
 from ui.api import ApiClient, ServiceError
-from ui.views.library import problem_message, submit_upload
+from ui.uploads import problem_message, submit_upload
 
 TIMEOUT_S = 30
 SEED_FILE = "003_f5b1b6779f8b2705.txt"

@@ -16,7 +16,7 @@ from ui.api import (ApiClient, ServiceError, ServiceUnavailable, _attachment_nam
 from ui.export import docx_text, to_docx, to_markdown
 from ui.format import answer_html, escape_md, highlight_html, markers, quote_spans
 from ui.reports import latest_report, metric_rows, parse_json_output, per_type_table
-from ui.views.library import problem_message, reason_text, status_label, submit_upload
+from ui.uploads import problem_message, reason_text, status_label, submit_upload
 
 REPO = Path(__file__).resolve().parents[2]
 

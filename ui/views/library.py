@@ -9,9 +9,6 @@ refreshes itself every :data:`POLL_S` seconds (a fragment), and 刷新 refreshes
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
 import streamlit as st
@@ -19,25 +16,8 @@ import streamlit as st
 from ui.api import ApiClient, ApiProblem, ServiceError, ServiceUnavailable
 from ui.components import problem_text, service_problem
 from ui.format import escape_md
-
-# What the service reads (POST /documents); the uploader offers the same.
-FILE_TYPES = ["pdf", "docx", "html", "htm", "xlsx", "csv", "txt", "md"]
-# The metadata form: (field of POST /documents, label, placeholder).
-META_INPUTS = [
-    ("title", "标题", "默认取自文件正文"),
-    ("doc_number", "文号", "如：黔府办函〔2019〕12号"),
-    ("issuer", "发文机关", "如：贵州省人民政府办公厅"),
-    ("date", "日期", "如：2023-05-10"),
-    ("jurisdiction", "适用地区", "如：贵州省（默认从标题识别）"),
-    ("status", "状态", "如：现行有效、征求意见稿"),
-]
-# Fields that name one document: sent only when a single file is uploaded.
-SINGLE_FILE_FIELDS = ("title", "doc_number")
-STATUS_LABELS = {"queued": "排队中", "parsing": "解析中", "embedding": "向量化中", "ready": "可用", "failed": "失败"}
-STATUS_COLORS = {"queued": "orange", "parsing": "blue", "embedding": "violet", "ready": "green", "failed": "red",
-                 "deleted": "gray", "unknown": "gray"}
-PENDING = ("queued", "parsing", "embedding")
-POLL_S = 2.0
+from ui.uploads import (FILE_TYPES, META_INPUTS, PENDING, POLL_S, SINGLE_FILE_FIELDS, STATUS_COLORS, UploadOutcome,
+                        md_plain, problem_message, status_label, submit_upload)
 
 DOCS = "lib_docs"          # doc_id → {"doc_id", "name", "action", "meta", "status", "deleted", "problem"}
 RESULTS = "lib_results"    # the outcomes of the last upload / replace / delete, shown above the list
@@ -45,115 +25,6 @@ CONFIRM = "lib_confirm"    # doc_id whose deletion waits for 确认删除
 UPLOADER = "lib_uploader"  # a counter in the uploader's key: a new key empties it after an upload
 
 
-# --- the upload, without Streamlit ----------------------------------------------------------------
-@dataclass
-class UploadOutcome:
-    """One file's upload: ``ok`` when queued (``doc_id`` is then its id); otherwise ``message``
-    says why not, and ``existing_id`` names the document that already holds the same file."""
-
-    name: str
-    ok: bool
-    message: str
-    doc_id: str | None = None
-    existing_id: str | None = None
-    busy: bool = False  # refused because the document is still being processed
-
-
-def _md_plain(text: str) -> str:
-    """Text shown literally inside st.success/st.warning (Markdown, no HTML)."""
-    return re.sub(r"([\\`*_$~|\[\]<>#])", r"\\\1", str(text))
-
-
-def _size_limit(detail: str) -> str:
-    m = re.search(r"(\d+)\s*MB", detail or "")
-    return f"{m.group(1)} MB" if m else "上限"
-
-
-def problem_message(exc: ApiProblem, *, doc_id: str | None = None) -> str:
-    """A Chinese sentence for a failed library call (``doc_id``: the document replaced/deleted)."""
-    if not isinstance(exc, ServiceError):  # nothing answered: the app's usual message
-        return problem_text(exc)
-    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    other = exc.body.get("doc_id") if isinstance(exc.body, dict) else None
-    if exc.status == 409:
-        if other and other != doc_id:
-            return f"已存在相同文件：文档 {other}"
-        return f"文档 {doc_id or other} 仍在处理中，请稍后再试"
-    if exc.status == 415:
-        return f"不支持的文件类型：请上传 {'、'.join(FILE_TYPES)} 文件（服务：{detail}）"
-    if exc.status == 413:
-        return f"文件过大：超过服务允许的 {_size_limit(detail)}"
-    if exc.status == 422:
-        return "文件是空的" if "empty" in detail else f"文件无效：{detail}"
-    if exc.status == 404:
-        return (f"服务中没有上传的文档 {doc_id}（语料文件夹中的文档只能在文件夹里修改）" if doc_id
-                else f"服务中没有这个文档：{detail}")
-    if exc.status == 503:
-        if "without a document library" in detail:
-            return f"该服务未启用文档库，不能上传（服务：{detail}）"
-        return "待索引的文档过多，请稍后再试"
-    return problem_text(exc)
-
-
-def submit_upload(client: ApiClient, name: str, data: bytes, meta: dict[str, Any] | None = None,
-                  replace_id: str | None = None) -> UploadOutcome:
-    """Send one file: POST /documents, or PUT /documents/{replace_id} for a new version."""
-    name = PurePath(name or "").name
-    suffix = PurePath(name).suffix.lower().lstrip(".")
-    if suffix not in FILE_TYPES:
-        return UploadOutcome(name, False, f"不支持的文件类型 .{suffix or '（无扩展名）'}：请上传 {'、'.join(FILE_TYPES)} 文件")
-    if not data:
-        return UploadOutcome(name, False, "文件是空的")
-    try:
-        if replace_id:
-            out = client.replace_document(replace_id, name, data, meta)
-        else:
-            out = client.upload_document(name, data, meta)
-    except ApiProblem as exc:
-        other = exc.body.get("doc_id") if isinstance(exc, ServiceError) and isinstance(exc.body, dict) else None
-        duplicate = isinstance(exc, ServiceError) and exc.status == 409 and other and other != replace_id
-        busy = isinstance(exc, ServiceError) and exc.status == 409 and not duplicate
-        return UploadOutcome(name, False, problem_message(exc, doc_id=replace_id),
-                             existing_id=other if duplicate else None, busy=bool(busy))
-    doc_id = str(out.get("doc_id") or replace_id or "")
-    verb = "新版本已排队" if replace_id else "已排队"
-    return UploadOutcome(name, True, f"{verb}：文档 {doc_id}", doc_id=doc_id)
-
-
-def status_label(status: dict[str, Any] | None, *, deleted: bool = False, deleting: bool = False) -> str:
-    """排队中 / 解析中 / 向量化中 / 可用 / 失败（原因）, 删除中…, 已删除."""
-    if deleted:
-        return "已删除"
-    if not status:
-        return "状态未知"
-    code = status.get("status")
-    label = STATUS_LABELS.get(code, str(code or "状态未知"))
-    if code == "failed":
-        return f"失败（{reason_text(status.get('reason'))}）"
-    if deleting and code in PENDING:
-        return f"删除中（{label}）"
-    return label
-
-
-_REASONS = [
-    (re.compile(r"^no text$"), "没有可读取的文本"),
-    (re.compile(r"^interrupted by a restart"), "服务重启时中断，请重新上传"),
-    (re.compile(r"^index not updated: (.*)$"), r"索引未更新：\1"),
-    (re.compile(r"^internal error: (.*)$"), r"服务内部错误：\1"),
-]
-
-
-def reason_text(reason: Any) -> str:
-    text = str(reason or "").strip()
-    if not text:
-        return "原因未知"
-    for pattern, repl in _REASONS:
-        if pattern.search(text):
-            return pattern.sub(repl, text)
-    return text
-
-
-# --- session state --------------------------------------------------------------------------------
 def _docs() -> dict[str, dict[str, Any]]:
     return st.session_state.setdefault(DOCS, {})
 
@@ -194,7 +65,7 @@ def _meta_from_form(n_files: int) -> dict[str, str]:
 
 def _outcome_result(outcome: UploadOutcome) -> None:
     kind = "success" if outcome.ok else "warning" if outcome.existing_id else "error"
-    _result(kind, f"{_md_plain(outcome.name)}：{_md_plain(outcome.message)}")
+    _result(kind, f"{md_plain(outcome.name)}：{md_plain(outcome.message)}")
 
 
 # --- callbacks ------------------------------------------------------------------------------------
@@ -250,7 +121,7 @@ def _do_delete(client: ApiClient, doc_id: str) -> None:
     try:
         client.delete_document(doc_id)
     except ApiProblem as exc:
-        _result("error", f"删除文档 {doc_id} 失败：{_md_plain(problem_message(exc, doc_id=doc_id))}")
+        _result("error", f"删除文档 {doc_id} 失败：{md_plain(problem_message(exc, doc_id=doc_id))}")
         return
     track(doc_id, action="delete")
     _result("success", f"文档 {doc_id}：删除已排队")
@@ -370,7 +241,7 @@ def _row(client: ApiClient, entry: dict[str, Any]) -> None:
         title = entry.get("title") or entry.get("name") or doc_id
         extra = [f"`{doc_id}`"]
         if entry.get("name") and entry.get("name") != title:
-            extra.append(_md_plain(entry["name"]))
+            extra.append(md_plain(entry["name"]))
         cols[0].markdown(f"**{escape_md(title)}**  \n" + " · ".join(extra), unsafe_allow_html=True)
         shown = label.replace("[", "［").replace("]", "］")
         cols[1].markdown(f":{STATUS_COLORS.get(code, 'gray')}[{escape_md(shown)}]", unsafe_allow_html=True)
@@ -384,7 +255,7 @@ def _row(client: ApiClient, entry: dict[str, Any]) -> None:
         if facts:
             st.caption(" · ".join(facts))
         if entry.get("problem"):
-            st.caption(f":red[{_md_plain(entry['problem'])}]")
+            st.caption(f":red[{md_plain(entry['problem'])}]")
         if entry.get("deleted"):
             st.button("移出列表", key=f"lib-forget-{doc_id}", on_click=_forget, args=(doc_id,))
             return
@@ -411,7 +282,7 @@ def _row(client: ApiClient, entry: dict[str, Any]) -> None:
             new = st.file_uploader("新版本文件", type=FILE_TYPES, key=rep_key)
             if entry.get("meta"):
                 st.caption("沿用上传时填写的元数据：" + "，".join(
-                    f"{label}{_md_plain(entry['meta'][f])}" for f, label, _ in META_INPUTS if entry["meta"].get(f)))
+                    f"{label}{md_plain(entry['meta'][f])}" for f, label, _ in META_INPUTS if entry["meta"].get(f)))
             st.button("上传新版本", key=f"lib-rep-{doc_id}", icon=":material/upload_file:",
                       disabled=busy or new is None, on_click=_do_replace, args=(client, doc_id, rep_key))
 
