@@ -47,7 +47,7 @@ class LibraryError(ValueError):
 
 @dataclass
 class Job:
-    action: str  # add | replace | delete
+    action: str  # add | replace | meta | delete
     doc_id: str
     filename: str = ""
     sha256: str = ""
@@ -98,6 +98,19 @@ class Library:
             job = Job("replace" if replace_id else "add", doc_id, Path(filename).name, sha, {k: v for k, v in meta.items() if k in META_FIELDS and v})
             self._enqueue(job)
         return doc_id
+
+    def edit(self, doc_id: str, meta: dict[str, str]) -> None:
+        """Queue new metadata (title, 文号, 适用地区, period …) for an uploaded document, file unchanged."""
+        changes = {k: v for k, v in meta.items() if k in META_FIELDS and v}
+        if not changes:
+            raise LibraryError("nothing to change: give a file or at least one metadata field", 422)
+        with self._lock:
+            st = self._status.get(doc_id)
+            if st is None or st.get("action") == "delete":
+                raise LibraryError(f"unknown uploaded document: {doc_id}", 404)
+            if st.get("status") in ("queued", "parsing", "embedding"):
+                raise LibraryError(f"document {doc_id} is still being processed", 409, doc_id=doc_id)
+            self._enqueue(Job("meta", doc_id, st.get("filename", ""), st.get("sha256", ""), changes))
 
     def delete(self, doc_id: str) -> None:
         """Queue the removal of an uploaded document."""
@@ -183,6 +196,11 @@ class Library:
             name = f"{job.doc_id}{suffix}"
             _write_atomic(uploads / name, data)
             entries[name] = {"id": job.doc_id, "original_name": job.filename, **job.meta}
+        elif job.action == "meta":
+            if not old:
+                self._set(job.doc_id, "failed", reason="the document is no longer in the library")
+                return
+            entries[old].update(job.meta)
         else:
             if old:
                 entries.pop(old)

@@ -300,13 +300,16 @@ def create_app(
         return {"doc_id": doc_id, "status": "queued"}
 
     @api.put("/documents/{doc_id}", status_code=202)
-    async def replace(doc_id: str, request: Request, file: UploadFile = File(...), title: str = Form(""), doc_number: str = Form(""),
-                      issuer: str = Form(""), date: str = Form(""), jurisdiction: str = Form(""), status: str = Form(""),
-                      period: str = Form("")) -> dict[str, Any]:
+    async def replace(doc_id: str, request: Request, file: UploadFile | None = File(None), title: str = Form(""),
+                      doc_number: str = Form(""), issuer: str = Form(""), date: str = Form(""),
+                      jurisdiction: str = Form(""), status: str = Form(""), period: str = Form("")) -> dict[str, Any]:
+        """A new version of the file (with its metadata), or, without a file, new metadata alone."""
         lib = library(request)
-        data = await _read_limited(file, settings.upload_max_bytes)
         meta = {"title": title, "doc_number": doc_number, "issuer": issuer, "date": date, "jurisdiction": jurisdiction, "status": status, "period": period}
-        lib.add(file.filename or "", data, meta, replace_id=doc_id)
+        if file is None:
+            lib.edit(doc_id, meta)
+        else:
+            lib.add(file.filename or "", await _read_limited(file, settings.upload_max_bytes), meta, replace_id=doc_id)
         return {"doc_id": doc_id, "status": "queued"}
 
     @api.delete("/documents/{doc_id}", status_code=202)

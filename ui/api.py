@@ -184,6 +184,10 @@ class ApiClient:
         return self.request("PUT", document_path(doc_id), data=_meta_form(meta),
                             files={"file": (name, data, "application/octet-stream")})
 
+    def edit_document(self, doc_id: str, meta: dict[str, Any]) -> dict[str, Any]:
+        """PUT /documents/{id} without a file: new metadata for an uploaded document (202)."""
+        return self.request("PUT", document_path(doc_id), data=_meta_form(meta))
+
     def delete_document(self, doc_id: str) -> dict[str, Any]:
         """DELETE /documents/{id}: queue the removal of an uploaded document (202)."""
         return self.request("DELETE", document_path(doc_id))

@@ -20,6 +20,7 @@ META_INPUTS = [
     ("date", "日期", "如：2023-05-10"),
     ("jurisdiction", "适用地区", "如：贵州省（默认从标题识别）"),
     ("status", "状态", "如：现行有效、征求意见稿"),
+    ("period", "时段", "如：2021—2025年（年份取自它）"),
 ]
 # Fields that name one document: sent only when a single file is uploaded.
 SINGLE_FILE_FIELDS = ("title", "doc_number")

@@ -177,3 +177,19 @@ def test_the_original_of_a_corpus_folder_document_is_served_and_nothing_outside(
         r = c.get(f"/documents/{ningbo['doc_id']}/original")
         assert r.status_code == 200 and r.content == (corpus / "宁波市控制吸烟条例.md").read_bytes()
         assert c.get("/documents/..%2F..%2Fetc%2Fpasswd/original").status_code == 404
+
+
+def test_metadata_is_edited_without_a_new_file(library_server):
+    url, _ = library_server
+    with httpx.Client(base_url=url, timeout=30) as c:
+        text = WENZHOU.replace("温州市控烟管理办法", "丽水市控烟管理办法").replace("影剧院", "博物馆、影剧院")
+        doc_id = c.post("/documents", files={"file": ("丽水.md", text.encode())}).json()["doc_id"]
+        assert wait_for(c, doc_id)["status"] == "ready"
+        r = c.put(f"/documents/{doc_id}", data={"doc_number": "丽政办发〔2024〕8号", "period": "2024—2026年", "status": "征求意见稿"})
+        assert r.status_code == 202, r.text
+        assert wait_for(c, doc_id)["status"] == "ready"
+        meta = c.get(f"/documents/{doc_id}").json()
+        assert (meta["doc_number"], meta["status"], meta["years"]) == ("丽政办发〔2024〕8号", "征求意见稿", [2024, 2026])
+        assert meta["jurisdiction"] == "丽水市"  # what was not sent stays
+        assert c.put(f"/documents/{doc_id}", data={}).status_code == 422
+        assert c.put("/documents/nope", data={"title": "x"}).status_code == 404

@@ -193,6 +193,15 @@ def test_library_page_upload_status_duplicate_replace_and_delete(page, library_u
     assert httpx.get(f"{library_url}/documents/{doc_id}/original").content == new.encode()
     assert httpx.get(f"{library_url}/documents/{doc_id}").json()["doc_number"] == "嘉政发〔2022〕7号"
 
+    # edit the metadata alone: no new file, the index follows
+    at.text_input(key=f"lib-edit-{doc_id}-status").set_value("征求意见稿")
+    at.text_input(key=f"lib-edit-{doc_id}-period").set_value("2022—2025年")
+    at.button(key=f"lib-edit-save-{doc_id}").click().run()
+    assert not at.exception and f"文档 {doc_id}：元数据已提交，正在更新索引" in texts(at.success)
+    refresh_until(at, doc_id, "可用")
+    meta = httpx.get(f"{library_url}/documents/{doc_id}").json()
+    assert (meta["status"], meta["years"], meta["doc_number"]) == ("征求意见稿", [2022, 2025], "嘉政发〔2022〕7号")
+
     # delete needs a second click: 删除 asks, 取消 backs out, 确认删除 deletes
     at.button(key=f"lib-del-{doc_id}").click().run()
     assert any(f"确定删除文档 {doc_id}" in w for w in texts(at.warning))

@@ -107,6 +107,23 @@ def _do_replace(client: ApiClient, doc_id: str, uploader_key: str) -> None:
         track(outcome.existing_id)
 
 
+def _do_edit(client: ApiClient, doc_id: str) -> None:
+    meta = {f: str(st.session_state.get(f"lib-edit-{doc_id}-{f}") or "").strip() for f, _label, _ in META_INPUTS}
+    meta = {k: v for k, v in meta.items() if v}
+    st.session_state[RESULTS] = []
+    if not meta:
+        _result("error", f"文档 {doc_id}：请至少填写一项要修改的元数据")
+        return
+    try:
+        client.edit_document(doc_id, meta)
+    except ApiProblem as exc:
+        _result("error", f"文档 {doc_id}：{md_plain(problem_message(exc, doc_id=doc_id))}")
+        return
+    entry = track(doc_id, action="meta")
+    entry["meta"] = {**(entry.get("meta") or {}), **meta}
+    _result("success", f"文档 {doc_id}：元数据已提交，正在更新索引")
+
+
 def _ask_delete(doc_id: str) -> None:
     st.session_state[CONFIRM] = doc_id
 
@@ -277,6 +294,11 @@ def _row(client: ApiClient, entry: dict[str, Any]) -> None:
             confirm[0].button("确认删除", key=f"lib-del-yes-{doc_id}", type="primary", disabled=busy,
                               on_click=_do_delete, args=(client, doc_id))
             confirm[1].button("取消", key=f"lib-del-no-{doc_id}", on_click=_cancel_delete)
+        with st.expander("编辑元数据"):
+            for f, label, hint in META_INPUTS:
+                st.text_input(label, placeholder=hint, key=f"lib-edit-{doc_id}-{f}")
+            st.button("保存元数据", key=f"lib-edit-save-{doc_id}", icon=":material/save:", disabled=busy,
+                      on_click=_do_edit, args=(client, doc_id))
         with st.expander("替换为新版本"):
             rep_key = f"lib-rep-file-{doc_id}-{st.session_state.get(f'lib-rep-n-{doc_id}', 0)}"
             new = st.file_uploader("新版本文件", type=FILE_TYPES, key=rep_key)
