@@ -86,3 +86,24 @@ def test_a_rebuild_reads_only_new_or_changed_documents(tmp_path, monkeypatch):
     (corpus / "c.txt").unlink()
     corpus_module.load_corpus(corpus, cache=corpus_module.ParseCache(tmp_path / "parsed"))
     assert len(list((tmp_path / "parsed").glob("*.pkl"))) == 2  # the removed file's entry is pruned
+
+
+def test_legacy_word_is_converted_by_libreoffice(tmp_path):
+    import shutil
+    import subprocess
+
+    import docx
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed: .ci/run installs libreoffice-writer-nogui")
+    d = docx.Document()
+    d.add_paragraph("郑州市客运出租汽车管理条例")
+    d.add_paragraph("第一条 为了规范客运出租汽车经营行为，保障乘客的合法权益，制定本条例。")
+    d.add_paragraph("第四十三条 驾驶员拒载的，处三百元罚款。")
+    d.save(tmp_path / "a.docx")
+    subprocess.run([soffice, "--headless", "--convert-to", "doc", "--outdir", str(tmp_path), str(tmp_path / "a.docx")],
+                   check=True, capture_output=True, timeout=120)
+    result = read_document("条例.doc", (tmp_path / "a.doc").read_bytes())
+    assert result.format == "doc" and "converted from .doc by LibreOffice" in result.warnings
+    assert "第四十三条 驾驶员拒载的，处三百元罚款。" in result.text
