@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from .textutil import cn_number_to_int
@@ -286,8 +287,14 @@ _WEAK = re.compile(r"最多|至少|最高|最低|最长|最短|上限|下限|标
 _OTHER_WH = re.compile(r"谁|哪些|哪个(?:部门|机关|单位)|哪里|哪儿|如何|怎么|怎样|为什么|为何|什么(?:条件|情形|材料|程序|部门|机关|方式)")
 
 
-def asked_kinds(question: str) -> set[str]:
-    """Kinds of quantity ``question`` asks for (empty when it asks no number)."""
+@lru_cache(maxsize=2048)
+def asked_kinds(question: str) -> frozenset[str]:
+    """Kinds of quantity ``question`` asks for (empty when it asks no number); cached, as every
+    candidate answer of a question asks it again."""
+    return frozenset(_asked_kinds(question))
+
+
+def _asked_kinds(question: str) -> set[str]:
     q = question.translate(_FW)
     other, generic = bool(_OTHER_WH.search(q)), bool(_GENERIC.search(q))
     kinds: set[str] = set()
