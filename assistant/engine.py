@@ -92,13 +92,22 @@ class Assistant:
         result = self.retriever.search(q, top_k=max(top_k, 10), filters=f, mode=mode)
         return compose(result, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model)
 
-    def ask(self, question: str, top_k: int = 5, filters: Filters | dict | None = None, mode: str | None = None) -> dict[str, Any]:
-        """The ``/ask`` response: question, answer, found, citations (best first), took_ms.
+    def ask(self, question: str, top_k: int = 5, filters: Filters | dict | None = None, mode: str | None = None,
+            history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The ``/ask`` response: question, answer, found, citations (best first), took_ms, and the
+        follow-up fields ``resolved_question``, ``followup``, ``slots`` (docs/workspace-api.md).
 
-        ``mode``: ``hybrid`` (default), ``bm25`` or ``dense`` (one retriever alone, for evals)."""
+        ``mode``: ``hybrid`` (default), ``bm25`` or ``dense`` (one retriever alone, for evals).
+        ``history``: earlier turns, oldest first (``{"question", "resolved_question"?, "slots"?}``)."""
         t0 = time.perf_counter()
-        ans = self.answer(question, top_k=top_k, filters=filters, mode=mode)
+        # placeholder until assistant/followup.py resolves elliptical questions against ``history``
+        resolved, followup, slots = question, False, {}
+        ans = self.answer(resolved, top_k=top_k, filters=filters, mode=mode)
         out = ans.to_dict()
+        out["question"] = question
+        out["resolved_question"] = resolved
+        out["followup"] = followup
+        out["slots"] = slots
         out["took_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         return out
 

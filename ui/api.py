@@ -94,6 +94,8 @@ class ApiClient:
     base_url: str = field(default_factory=api_url_from_env)
     api_key: str | None = field(default_factory=lambda: os.environ.get("PQA_API_KEY") or None)
     timeout: float = DEFAULT_TIMEOUT
+    # The browser-held user id (header X-PQA-User): whose conversations, basket and feedback.
+    user_id: str | None = None
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -103,6 +105,8 @@ class ApiClient:
         headers = {"Accept": "application/json"}
         if self.api_key:
             headers["X-API-Key"] = self.api_key
+        if self.user_id:
+            headers["X-PQA-User"] = self.user_id
         return headers
 
     def send(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
@@ -145,10 +149,16 @@ class ApiClient:
     def health(self, timeout: float = 5.0) -> dict[str, Any]:
         return self.request("GET", "/health", timeout=timeout)
 
-    def ask(self, question: str, top_k: int = 5, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    def ask(self, question: str, top_k: int = 5, filters: dict[str, Any] | None = None, *,
+            conversation_id: str | None = None, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """POST /ask; with ``conversation_id`` the turn is stored and follow-ups resolve against it."""
         body: dict[str, Any] = {"question": question, "top_k": top_k}
         if filters:
             body["filters"] = filters
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+        elif history:
+            body["history"] = history
         return self.request("POST", "/ask", json=body)
 
     def search(self, query: str, top_k: int = 10, filters: dict[str, Any] | None = None) -> Any:
@@ -204,6 +214,58 @@ class ApiClient:
         """The uploaded original's bytes and file name (through the client, so the API key is sent)."""
         response = self.send("GET", document_path(doc_id, "original"))
         return response.content, _attachment_name(response.headers.get("content-disposition", ""))
+
+
+    # --- conversations, basket, feedback (docs/workspace-api.md) ---------------------------------
+    def conversations(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/conversations").get("conversations", []))
+
+    def create_conversation(self, title: str | None = None) -> dict[str, Any]:
+        return self.request("POST", "/conversations", json={"title": title} if title else {})
+
+    def conversation(self, conversation_id: str) -> dict[str, Any]:
+        return self.request("GET", "/conversations/" + quote(conversation_id, safe=""))
+
+    def rename_conversation(self, conversation_id: str, title: str) -> dict[str, Any]:
+        return self.request("PATCH", "/conversations/" + quote(conversation_id, safe=""), json={"title": title})
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        self.send("DELETE", "/conversations/" + quote(conversation_id, safe=""))
+
+    def basket(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/basket").get("items", []))
+
+    def add_to_basket(self, citation: dict[str, Any]) -> dict[str, Any]:
+        """→ ``{"item", "duplicate"}``."""
+        return self.request("POST", "/basket", json={"citation": citation})
+
+    def order_basket(self, item_ids: list[str]) -> list[dict[str, Any]]:
+        return list(self.request("POST", "/basket/order", json={"item_ids": list(item_ids)}).get("items", []))
+
+    def remove_from_basket(self, item_id: str) -> None:
+        self.send("DELETE", "/basket/" + quote(item_id, safe=""))
+
+    def clear_basket(self) -> None:
+        self.send("DELETE", "/basket")
+
+    def send_feedback(self, feedback: dict[str, Any]) -> dict[str, Any]:
+        return self.request("POST", "/feedback", json=feedback)
+
+    def update_feedback(self, feedback_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return self.request("PATCH", "/feedback/" + quote(feedback_id, safe=""), json=changes)
+
+    def feedback(self, rating: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        params = {k: v for k, v in (("rating", rating), ("status", status)) if v}
+        return list(self.request("GET", "/feedback", params=params or None).get("feedback", []))
+
+    def feedback_candidate(self, feedback_id: str) -> dict[str, Any]:
+        return self.request("GET", "/feedback/" + quote(feedback_id, safe="") + "/candidate").get("candidate", {})
+
+    def accept_feedback(self, feedback_id: str, candidate: dict[str, Any]) -> dict[str, Any]:
+        return self.request("POST", "/feedback/" + quote(feedback_id, safe="") + "/accept", json={"candidate": candidate})
+
+    def reject_feedback(self, feedback_id: str) -> dict[str, Any]:
+        return self.request("POST", "/feedback/" + quote(feedback_id, safe="") + "/reject")
 
 
 def _attachment_name(disposition: str) -> str | None:
