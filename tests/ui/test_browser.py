@@ -7,9 +7,11 @@ otherwise it goes to the test's tmp folder."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -92,6 +94,34 @@ def test_browser_asks_the_example_question(running_app, tmp_path):
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
+
+
+def _api_pid(log: Path) -> int:
+    pids = re.findall(r"API started \(pid (\d+)\)", log.read_text(errors="replace"))
+    assert pids, log.read_text(errors="replace")[-2000:]
+    return int(pids[-1])
+
+
+def test_run_all_restarts_the_api_and_keeps_the_ui(running_app):
+    """The API killed (as a crash would): the UI stays up, run_all logs it and starts the API again."""
+    ui_url, api_url, proc, log = running_app
+    first = _api_pid(log)
+    os.killpg(first, signal.SIGKILL)
+    deadline = time.monotonic() + 120
+    back = False
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text(errors="replace")[-2000:]
+        assert httpx.get(ui_url + "/_stcore/health", timeout=5).status_code == 200
+        try:
+            back = httpx.get(api_url + "/health", timeout=2).status_code == 200 and _api_pid(log) != first
+        except httpx.HTTPError:
+            back = False
+        if back:
+            break
+        time.sleep(0.5)
+    text = log.read_text(errors="replace")
+    assert back, text[-2000:]
+    assert "API exited (-9); restarting it in" in text and "restarting API (restart 1)" in text
 
 
 def test_run_all_stops_both_on_ctrl_c(running_app):
