@@ -533,10 +533,18 @@ class ClauseIndex:
         try:
             docs = json.loads((index_dir / DOCUMENTS_FILE).read_text(encoding="utf-8"))
             documents = {d["doc_id"]: d for d in docs}
-            with open(index_dir / CLAUSES_FILE, encoding="utf-8") as f:
-                clauses = [Clause.from_dict(json.loads(line)) for line in f if line.strip()]
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexLoadError(f"index at {index_dir} is damaged ({exc}): {rebuild}") from exc
+            raise IndexLoadError(f"index at {index_dir} is damaged ({DOCUMENTS_FILE}: {_one_line(exc)}): {rebuild}") from exc
+        clauses: list[Clause] = []
+        lineno = 0
+        try:
+            with open(index_dir / CLAUSES_FILE, encoding="utf-8") as f:
+                for lineno, line in enumerate(f, 1):
+                    if line.strip():
+                        clauses.append(Clause.from_dict(json.loads(line)))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexLoadError(
+                f"index at {index_dir} is damaged ({CLAUSES_FILE} line {lineno}: {_one_line(exc)}): {rebuild}") from exc
         try:
             import faiss
 
@@ -548,9 +556,12 @@ class ClauseIndex:
         except Exception as exc:  # noqa: BLE001
             raise IndexLoadError(f"index at {index_dir} is damaged ({BM25_DIR}/ unreadable): {rebuild}") from exc
         n = len(clauses)
-        if vectors.ntotal != n or vectors.d != dim or int(bm25.scores.get("num_docs", -1)) != n:
+        counted = int(bm25.scores.get("num_docs", -1)) if isinstance(getattr(bm25, "scores", None), dict) else -1
+        if vectors.ntotal != n or vectors.d != dim or counted != n:
             raise IndexLoadError(
-                f"index at {index_dir} is inconsistent ({n} clauses, {vectors.ntotal} vectors of dim {vectors.d}): {rebuild}"
+                f"index at {index_dir} is inconsistent ({MANIFEST_FILE} says dim {dim}; {VECTORS_FILE} holds "
+                f"{vectors.ntotal} vectors of dim {vectors.d}; {CLAUSES_FILE} {n} clauses; {BM25_DIR}/ {counted} "
+                f"passages): {rebuild}"
             )
         return cls(index_dir, manifest, documents, clauses, vectors, bm25)
 
@@ -602,3 +613,9 @@ class ClauseIndex:
             if self._embedder is None:
                 self._embedder = load_embedder(self.model)
             return self._embedder
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one short line (JSON decoders put positions, not newlines, but be safe)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "…"

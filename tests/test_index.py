@@ -332,6 +332,29 @@ def test_loading_errors_are_one_clear_line(seed_index_dir: Path, tmp_path: Path)
         ClauseIndex.load(broken)
 
 
+@pytest.mark.parametrize(
+    "damage, names",
+    [
+        (lambda d: (d / "clauses.jsonl").write_bytes((d / "clauses.jsonl").read_bytes()[:-200]), r"clauses\.jsonl line \d+"),
+        (lambda d: [p.write_text('{"num_docs": ', encoding="utf-8") for p in (d / "bm25").glob("*.json")], r"bm25/"),
+        (lambda d: (d / "manifest.json").write_text(
+            (d / "manifest.json").read_text(encoding="utf-8").replace('"dim": 384', '"dim": 768'), encoding="utf-8"),
+         r"manifest\.json says dim 768; vectors\.faiss holds \d+ vectors of dim 384"),
+        (lambda d: (d / "documents.json").write_text("[{}]", encoding="utf-8"), r"documents\.json"),
+    ],
+    ids=["truncated-clauses", "bm25-json", "dim-768", "documents"],
+)
+def test_each_damage_is_one_line_naming_the_file_and_the_fix(seed_index_dir: Path, tmp_path: Path, damage, names):
+    broken = tmp_path / "broken"
+    shutil.copytree(seed_index_dir, broken)
+    damage(broken)
+    with pytest.raises(IndexLoadError) as exc:
+        ClauseIndex.load(broken)
+    msg = str(exc.value)
+    assert re.search(names, msg), msg
+    assert "--force" in msg and "\n" not in msg and "TypeError" not in msg
+
+
 # ---------------------------------------------------------------- odd corpora
 
 
