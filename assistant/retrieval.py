@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from functools import lru_cache
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -28,6 +27,7 @@ import numpy as np
 from indexer.places import known_place
 from indexer.records import Clause
 
+from .cache import BoundedCache
 from .config import AssistantConfig
 from .query import _PROVINCES, QueryAnalysis, analyze, place_core
 
@@ -216,12 +216,12 @@ class Retriever:
         self.config = config or AssistantConfig()
         self._embedder = embedder
         self._embed_lock = threading.Lock()
-        self._cache_lock = threading.Lock()
-        self._qvec_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._qvec_cache_size = 4096
-        self._df: dict[str, int] = {}
+        # every per-request cache is bounded in entries and bytes: distinct requests cannot grow the process
+        self._qvec_cache: BoundedCache[str, np.ndarray] = BoundedCache(4096, 16 << 20)
+        self._df: BoundedCache[str, int] = BoundedCache(200_000, 32 << 20)
         self._bigrams: dict[int, set[str]] = {}
-        self._mask_cache: dict[Filters, np.ndarray] = {}
+        self._mask_cache: BoundedCache[Filters, np.ndarray] = BoundedCache(256, 64 << 20)
+        self._named_cache: BoundedCache[str, bool] = BoundedCache(4096, 4 << 20)
         self.clauses: list[Clause] = list(index.clauses)
         self.n = len(self.clauses)
         self.documents: dict[str, dict[str, Any]] = dict(index.documents)
@@ -283,19 +283,14 @@ class Retriever:
 
     def query_vector(self, text: str) -> np.ndarray:
         key = text.strip()
-        with self._cache_lock:
-            vec = self._qvec_cache.get(key)
-            if vec is not None:
-                self._qvec_cache.move_to_end(key)
-                return vec
+        vec = self._qvec_cache.get(key)
+        if vec is not None:
+            return vec
         emb = self.embedder()
         # no lock of ours: the embedder guards its own state, and the thread setting is per thread
         with _omp_threads(self.config.embed_threads):
             vec = np.asarray(emb.embed_query(key), dtype=np.float32)
-        with self._cache_lock:
-            self._qvec_cache[key] = vec
-            if len(self._qvec_cache) > self._qvec_cache_size:
-                self._qvec_cache.popitem(last=False)
+        self._qvec_cache.put(key, vec)
         return vec
 
     # ------------------------------------------------------------------ term statistics
@@ -304,7 +299,7 @@ class Retriever:
         if df is None:
             alts = term.split(ALT)
             df = sum(1 for h in self._hay if any(a in h for a in alts))
-            self._df[term] = df
+            self._df.put(term, df)
         return df
 
     def idf(self, term: str) -> float:
@@ -406,8 +401,7 @@ class Retriever:
             kinds = set(f.kinds)
             kind_mask = np.array([c.kind in kinds for c in self.clauses], dtype=bool)
             mask &= kind_mask
-        if len(self._mask_cache) < 256:
-            self._mask_cache[f] = mask
+        self._mask_cache.put(f, mask)
         return mask
 
     # ------------------------------------------------------------------ search
@@ -624,12 +618,10 @@ class Retriever:
 
     def _names_corpus_document(self, asked: str) -> bool:
         """Whether a 《title》 of the question is the title of some document of the corpus."""
-        cache = self.__dict__.setdefault("_named_cache", {})
-        got = cache.get(asked)
+        got = self._named_cache.get(asked)
         if got is None:
             got = any(self._title_matches(asked, m["title"]) for m in self._doc_fold.values())
-            if len(cache) < 4096:
-                cache[asked] = got
+            self._named_cache.put(asked, got)
         return got
 
     def question_places(self, q: QueryAnalysis) -> list[str]:

@@ -581,6 +581,23 @@ class ClauseIndex:
         scores, rows = self._vectors.search(q, k)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
+    def token_doc_freq(self, tokens: list[str]) -> list[int]:
+        """How many clauses hold each token (0 for a token the index never saw); no scan of the text."""
+        vocab = getattr(self._bm25, "vocab_dict", None) or {}
+        indptr = self._bm25.scores.get("indptr") if isinstance(getattr(self._bm25, "scores", None), dict) else None
+        if indptr is None:
+            return [0] * len(tokens)
+        total = len(self._bm25.scores.get("indices", ()))
+        out = []
+        for t in tokens:
+            i = vocab.get(t)
+            if i is None or i >= len(indptr):
+                out.append(0)
+            else:
+                end = int(indptr[i + 1]) if i + 1 < len(indptr) else total
+                out.append(max(0, end - int(indptr[i])))
+        return out
+
     def bm25_search(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
         """``[(row, bm25 score)]`` of up to ``k`` clauses sharing a token with ``tokens``, best first."""
         tokens = [t for t in tokens if t]
