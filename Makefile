@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 UI_PORT ?= 8501
 
-.PHONY: install test run index eval bench clean
+.PHONY: install test run index eval bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: $(STAMP)
 	$(PY) -m indexer.bench
 	$(PY) -m indexer.bench_formats
 	$(PY) -m assistant.bench
+
+# 64 clients for 60 s (10 % long questions, 1 % hostile), then again with two index rebuilds
+soak: $(STAMP)
+	$(PY) -m indexer build
+	$(PY) -m assistant.soak
 
 clean:
 	rm -rf var .pytest_cache

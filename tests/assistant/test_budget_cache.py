@@ -80,3 +80,10 @@ def test_bounded_cache_is_thread_safe():
     for t in threads:
         t.join()
     assert len(c) == 100 and c.nbytes > 0
+
+
+def test_a_question_about_the_paste_itself_keeps_the_paste():
+    passage = "各地要认真贯彻落实。" * 5 + "县域医疗次中心建设标准。"
+    df = {"县域": 2, "医疗": 5, "次中心": 1, "建设": 5, "标准": 5}
+    f = focus_question(passage + "这段话出自哪个文件？", 20, lambda ts: [df.get(t, 400) for t in ts], 500, tokenize)
+    assert f.trimmed and "次中心" in f.text and "这段话" not in f.text
