@@ -46,7 +46,7 @@ class GuardLimits:
     max_json_depth: int = 20
     max_json_keys: int = 2000
     max_concurrent: int = 8
-    max_queued: int = 32
+    max_queued: int = 16
     queue_timeout_s: float = 10.0
     body_timeout_s: float = 15.0
     retry_after_s: int = 2

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -76,6 +77,23 @@ def long_question(rng: random.Random, base: list[str]) -> str:
     return (filler * 25)[: 950 - 20] + rng.choice(base)
 
 
+def health_probe(url: str, stop, out) -> None:
+    """In its own process: GET /health every 200 ms until ``stop``; sends the latencies (ms, -1 = failed)."""
+    import httpx
+
+    times = []
+    with httpx.Client(base_url=url, timeout=10) as c:
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            try:
+                ok = c.get("/health").status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            times.append((time.perf_counter() - t0) * 1000 if ok else -1.0)
+            time.sleep(0.2)
+    out.send(times)
+
+
 class Soak:
     def __init__(self, url: str, pid: int, clients: int, seconds: float, seed: int = 20261203) -> None:
         self.url, self.pid, self.clients, self.seconds = url, pid, clients, seconds
@@ -121,24 +139,20 @@ class Soak:
                         self.lat.append(ms)
 
     def probe(self) -> None:
-        import httpx
+        """Sample the server's RSS; /health is timed by a separate process (this one is busy being 64 clients)."""
+        while not self.stop.is_set():
+            self.peak_rss = max(self.peak_rss, rss_kb(self.pid)[0])
+            time.sleep(0.2)
 
-        with httpx.Client(base_url=self.url, timeout=10) as c:
-            while not self.stop.is_set():
-                t0 = time.perf_counter()
-                try:
-                    ok = c.get("/health").status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                self.health.append((time.perf_counter() - t0) * 1000)
-                self.health_fail += 0 if ok else 1
-                self.peak_rss = max(self.peak_rss, rss_kb(self.pid)[0])
-                time.sleep(0.2)
 
     def run(self, rebuilds: int = 0) -> dict:
         before = rss_kb(self.pid)[0]
         threads = [threading.Thread(target=self.client, args=(i,), daemon=True) for i in range(self.clients)]
         threads.append(threading.Thread(target=self.probe, daemon=True))
+        ctx = multiprocessing.get_context("spawn")
+        stop_probe, (receiver, sender) = ctx.Event(), ctx.Pipe(duplex=False)
+        prober = ctx.Process(target=health_probe, args=(self.url, stop_probe, sender), daemon=True)
+        prober.start()
         for t in threads:
             t.start()
         t_start = time.perf_counter()
@@ -150,6 +164,11 @@ class Soak:
         if rebuilds:
             builder.join(timeout=600)  # the soak goes on until both rebuilds are live
         self.stop.set()
+        stop_probe.set()
+        probed = receiver.recv() if receiver.poll(30) else []
+        prober.join(timeout=10)
+        self.health = [t for t in probed if t >= 0]
+        self.health_fail = sum(1 for t in probed if t < 0)
         for t in threads:
             t.join(timeout=70)
         elapsed = time.perf_counter() - t_start

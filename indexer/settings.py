@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(20, ge=2, description="Deepest JSON nesting accepted (413 beyond)")
     max_json_keys: int = Field(2000, ge=10, description="Most keys and items in one JSON body (413 beyond)")
     max_concurrent: int = Field(8, ge=1, description="Requests worked on at once per process")
-    max_queued: int = Field(32, ge=0, description="Requests waiting for a slot; beyond, 503 with Retry-After at once")
+    max_queued: int = Field(16, ge=0, description="Requests waiting for a slot; beyond, 503 with Retry-After at once")
     queue_timeout_s: float = Field(10.0, gt=0, description="Longest wait for a slot before 503")
     body_timeout_s: float = Field(15.0, gt=0, description="Longest pause while a request body arrives (408 beyond)")
     header_timeout_s: float = Field(10.0, gt=0, description="A connection must send its request headers within this (closed otherwise)")
