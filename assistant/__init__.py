@@ -5,6 +5,7 @@ Public API (imported lazily, so ``import assistant`` stays cheap)::
     from assistant import Assistant, AssistantConfig, AssistantError, Filters, create_app
     qa = Assistant.load("var/index")          # AssistantError (one line) if unusable
     qa.ask("2025年每千人口托位数目标是多少")    # {"question", "answer", "found", "citations", "took_ms"}
+    qa.ask("那平坝区呢？", history=[{"question": "2025年每千人口托位数目标是多少"}])  # a follow-up, resolved
     qa.search("托位数", top_k=10)             # ranked clauses only
     app = create_app(assistant=qa)            # FastAPI app (or create_app(settings) to load at start-up)
 """
@@ -19,7 +20,10 @@ __all__ = [
     "Filters",
     "FilterError",
     "NOT_FOUND",
+    "Resolution",
+    "Vocabulary",
     "create_app",
+    "resolve",
 ]
 
 _EXPORTS = {
@@ -30,6 +34,9 @@ _EXPORTS = {
     "FilterError": ("retrieval", "FilterError"),
     "NOT_FOUND": ("answer", "NOT_FOUND"),
     "create_app": ("service", "create_app"),
+    "resolve": ("followup", "resolve"),
+    "Resolution": ("followup", "Resolution"),
+    "Vocabulary": ("vocabulary", "Vocabulary"),
 }
 
 

@@ -14,8 +14,10 @@ from typing import Any
 
 from indexer.records import Clause
 from indexer.settings import Settings, get_settings
+from indexer.tokenize import tokenize
 
 from .answer import Answer, compose
+from .budget import QuestionFocus, focus_question
 from .citation import build_citation, location
 from .config import AssistantConfig
 from .decision import ConfidenceModel, load_confidence_model
@@ -86,11 +88,19 @@ class Assistant:
         log.debug("warm-up took %.0f ms", (time.perf_counter() - t0) * 1000)
 
     # ------------------------------------------------------------------ questions
+    def focus(self, question: str) -> QuestionFocus:
+        """The part of ``question`` that is answered: all of it, or the key part of a long paste."""
+        return focus_question(question, self.config.question_budget, self.index.token_doc_freq,
+                              len(self.index.clauses), tokenize)
+
     def answer(self, question: str, top_k: int = 5, filters: Filters | dict | None = None, mode: str | None = None) -> Answer:
         f = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
-        q = analyze(question)
+        focus = self.focus(question)
+        q = analyze(focus.text)
         result = self.retriever.search(q, top_k=max(top_k, 10), filters=f, mode=mode)
-        return compose(result, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model)
+        ans = compose(result, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model)
+        ans.note = focus.note()
+        return ans
 
     def ask(self, question: str, top_k: int = 5, filters: Filters | dict | None = None, mode: str | None = None,
             history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -98,15 +108,31 @@ class Assistant:
         follow-up fields ``resolved_question``, ``followup``, ``slots`` (docs/workspace-api.md).
 
         ``mode``: ``hybrid`` (default), ``bm25`` or ``dense`` (one retriever alone, for evals).
-        ``history``: earlier turns, oldest first (``{"question", "resolved_question"?, "slots"?}``)."""
+        ``history``: earlier turns, oldest first (``{"question", "resolved_question"?, "slots"?}``);
+        an elliptical question is resolved against them (``assistant.followup``). A follow-up about
+        the previous answer's clause (责任单位是谁, 下一条) is searched within that clause's document;
+        下一条 in a document without 第X条 is searched by the next clause's own text."""
+        from .followup import resolve, vocabulary_for
+
         t0 = time.perf_counter()
-        # placeholder until assistant/followup.py resolves elliptical questions against ``history``
-        resolved, followup, slots = question, False, {}
-        ans = self.answer(resolved, top_k=top_k, filters=filters, mode=mode)
+        vocab = vocabulary_for(self)
+        res = resolve(question, history, vocab)
+        query, f = res.question, filters
+        anchor_doc = vocab.doc_of_clause(res.anchor or (res.slots.get("clause_id") if res.followup else None))
+        base = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
+        if anchor_doc and base.documents is None:
+            f = dataclasses.replace(base, documents=(anchor_doc,))
+        if res.anchor and res.anchor in self.index.row_of:
+            query = self.index.clauses[self.index.row_of[res.anchor]].text[:120]
+        ans = self.answer(query, top_k=top_k, filters=f, mode=mode)
         out = ans.to_dict()
+        slots = dict(res.slots)
+        top = (out.get("citations") or [{}])[0]
+        if out.get("found") and top.get("clause_id"):
+            slots["clause_id"] = top["clause_id"]  # what 责任单位是谁 / 下一条 in the next turn refer to
         out["question"] = question
-        out["resolved_question"] = resolved
-        out["followup"] = followup
+        out["resolved_question"] = res.question
+        out["followup"] = res.followup
         out["slots"] = slots
         out["took_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         return out
@@ -115,7 +141,8 @@ class Assistant:
         """Ranked clauses only (no answer), each with its best-matching sentence as ``quote``."""
         t0 = time.perf_counter()
         f = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
-        result = self.retriever.search(question, top_k=top_k, filters=f, mode=mode)
+        focus = self.focus(question)
+        result = self.retriever.search(focus.text, top_k=top_k, filters=f, mode=mode)
         results = []
         for i, h in enumerate(result.hits[:top_k], start=1):
             spans = [(0, len(h.clause.text))] if h.clause.kind == "table_row" else [(h.span.start, h.span.end)]
@@ -131,11 +158,14 @@ class Assistant:
                 "place": h.place_state,
             }
             results.append(cit)
-        return {
-            "question": result.query.question,
+        out = {
+            "question": question,
             "results": results,
             "took_ms": round((time.perf_counter() - t0) * 1000, 2),
         }
+        if focus.trimmed:
+            out["note"] = focus.note()
+        return out
 
     # ------------------------------------------------------------------ navigation
     def ancestors(self, clause: Clause) -> list[Clause]:
@@ -245,7 +275,7 @@ class Assistant:
             "dim": self.index.dim,
             "built_at": m.get("created_at") or m.get("built_at"),
             "format_version": m.get("format_version"),
-            "index_dir": str(getattr(self.index, "index_dir", "")),
+            "index": Path(str(getattr(self.index, "index_dir", "") or "")).name,  # a name, never an absolute path
             "version": index_version(m),
         }
 
