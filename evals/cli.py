@@ -9,7 +9,8 @@ from pathlib import Path
 
 from .client import MODES, ClientError, ModeNotSupported, make_client
 from .dataset import DEFAULT_CORPUS, DEFAULT_SET, TYPES, EvalSetError, SourceTexts, load_eval_set
-from .suites import SUITES, ensure_index
+from .dialogues import DIALOGUE_SUITES
+from .suites import SUITES, default_suites, ensure_index
 
 COMPARE_MODES = ("bm25", "dense", "hybrid")
 
@@ -19,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="ask every question and print the metrics")
-    run.add_argument("--suite", action="append", choices=list(SUITES), help="a project eval suite (repeatable); default: all of them side by side (with --api: seeds-dev)")
+    run.add_argument("--suite", action="append", choices=list(SUITES) + list(DIALOGUE_SUITES), help="a project eval suite (repeatable); default: all of them side by side (with --api: seeds-dev)")
     run.add_argument("--set", dest="set_path", default=None, help="another eval set (JSON Lines), with --corpus and --index")
     run.add_argument("--mode", choices=MODES, default=None, help="retrieval mode (default: the assistant's, hybrid)")
     run.add_argument("--compare", action="store_true", help="run bm25, dense and hybrid side by side")
@@ -34,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate the eval set and print its counts")
     check.add_argument("--set", dest="set_path", default=str(DEFAULT_SET))
-    check.add_argument("--suite", choices=list(SUITES), help="check a project suite instead of --set")
+    check.add_argument("--suite", choices=list(SUITES) + list(DIALOGUE_SUITES), help="check a project suite instead of --set")
     check.add_argument("--corpus", metavar="DIR", default=str(DEFAULT_CORPUS))
     return p
 
@@ -46,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         args.set_path = str(DEFAULT_SET)
     if args.command == "run" and args.set_path is None:
         # a running service serves one index: its suite is named (the seeds by default)
-        default = ["seeds-dev"] if args.api else list(SUITES)
+        default = ["seeds-dev"] if args.api else default_suites() + list(DIALOGUE_SUITES)
         return _run_suites(args, args.suite or default)
+    if args.command == "check" and args.suite in DIALOGUE_SUITES:
+        return _check_dialogues(args.suite)
     if args.command == "check" and args.suite:
         args.set_path, args.corpus = str(SUITES[args.suite].set_path), str(SUITES[args.suite].corpus_dir())
     try:
@@ -135,6 +138,12 @@ def _run_suites(args, names: list[str]) -> int:
 
     outcomes = {}
     for name in names:
+        if name in DIALOGUE_SUITES:
+            got = _run_dialogue_suite(args, name)
+            if isinstance(got, int):
+                return got
+            outcomes[name] = got
+            continue
         s = SUITES[name]
         try:
             corpus = s.corpus_dir()
@@ -174,6 +183,58 @@ def _run_suites(args, names: list[str]) -> int:
     if args.report:
         print(f"reports: {args.report}/<suite>/report.md", file=sys.stderr)
     return 0
+
+
+def _check_dialogues(name: str) -> int:
+    from .dialogues import load_dialogues
+
+    try:
+        dialogues = load_dialogues(DIALOGUE_SUITES[name])
+    except EvalSetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    turns = [t for d in dialogues for t in d.turns]
+    print(f"{'dialogues':15s} {len(dialogues):4d}\n{'follow-up':15s} {sum(t.expect_followup for t in turns):4d}\n"
+          f"{'stand-alone':15s} {sum(not t.expect_followup for t in turns):4d}\n{'turns':15s} {len(turns):4d}")
+    return 0
+
+
+def _run_dialogue_suite(args, name: str):
+    """A dialogue set on the seed index (turns sent with their history); the outcome, or an exit code."""
+    from .dialogues import load_dialogues, misses_text, run_dialogues
+    from .report import rows_for, text_table, write_report
+
+    try:
+        dialogues = load_dialogues(DIALOGUE_SUITES[name], DEFAULT_CORPUS)
+    except EvalSetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        client = make_client(args.api, None if args.api else ensure_index(SUITES["seeds-dev"], Path(args.index) if args.index else None))
+    except (ClientError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        o = run_dialogues(client, dialogues, SourceTexts(DEFAULT_CORPUS), top_k=args.top_k, mode=args.mode,
+                          progress=not args.no_progress, name=name)
+    finally:
+        client.close()
+    if not args.json:
+        m = o.metrics["overall"]
+        header, rows = rows_for([o])
+        print(f"\n## {name}: {m['n_dialogues']} dialogues, {m['n']} turns ({DIALOGUE_SUITES[name].name}), {o.seconds:.1f}s via {client.name}\n")
+        print(f"follow-up resolution accuracy {_pct(m['followup_accuracy'])} ({m['n_followup']} follow-up turns); "
+              f"stand-alone kept {_pct(m['standalone_kept'])} ({m['n_standalone_mid']} mid-dialogue stand-alone turns)\n")
+        print(text_table(header, rows))
+        if args.misses:
+            print("\n" + misses_text(o.turns))
+    if args.report:
+        write_report([o], Path(args.report) / name, set_path=str(DIALOGUE_SUITES[name]), client_name=client.name)
+    return o
+
+
+def _pct(v) -> str:
+    return "–" if v is None else f"{v:.3f}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -41,6 +41,8 @@ REQUIRED = ("id", "type", "question", "gold", "answer")
 OPTIONAL = ("notes",)
 GOLD_FIELDS = ("doc_id", "clause_id", "evidence")
 EVIDENCE_MIN, EVIDENCE_MAX = 6, 60
+MANIFEST = "manifest.toml"
+TEXT_SUFFIXES = (".txt", ".md")
 
 _WS = re.compile(r"\s+")
 
@@ -90,22 +92,27 @@ class EvalQuestion:
 
 
 class SourceTexts:
-    """The corpus's source files, by document id (from ``manifest.toml``; else the file stem)."""
+    """The corpus's source files, by document id (from the manifests; else the file stem).
+
+    Like the indexer, it reads the manifests of subfolders too (the library's ``uploads/``, names
+    relative to their folder) and files of every format the indexer reads: a PDF or Word upload is
+    read through ``indexer.readers``, so line numbers match its clauses'."""
 
     def __init__(self, corpus_dir: Path | str = DEFAULT_CORPUS):
         self.corpus_dir = Path(corpus_dir)
         if not self.corpus_dir.is_dir():
             raise FileNotFoundError(f"corpus folder not found: {self.corpus_dir}")
         self.files: dict[str, Path] = {}
-        manifest = self.corpus_dir / "manifest.toml"
-        meta: dict[str, Any] = {}
-        if manifest.exists():
-            meta = tomllib.loads(manifest.read_text(encoding="utf-8"))
-        for name, entry in meta.items():
-            if isinstance(entry, dict) and entry.get("id") and (self.corpus_dir / name).is_file():
-                self.files[str(entry["id"])] = self.corpus_dir / name
+        for manifest in _manifests(self.corpus_dir):
+            meta: dict[str, Any] = tomllib.loads(manifest.read_text(encoding="utf-8"))
+            for name, entry in meta.items():
+                if isinstance(entry, dict) and entry.get("id") and (manifest.parent / name).is_file():
+                    self.files[str(entry["id"])] = manifest.parent / name
         for p in sorted(self.corpus_dir.iterdir()):
-            if p.is_file() and p.suffix.lower() in {".txt", ".md"} and p not in self.files.values():
+            if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES and p not in self.files.values():
+                self.files.setdefault(p.stem, p)
+        for p in sorted(self.corpus_dir.glob("*/*")):  # uploads without a manifest entry: id = stem
+            if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST and p not in self.files.values():
                 self.files.setdefault(p.stem, p)
         self._raw: dict[Path, str] = {}
         self._norm: dict[str, str] = {}
@@ -114,27 +121,44 @@ class SourceTexts:
         if path not in self._raw:
             data = path.read_bytes()
             try:
+                from indexer.readers import read_document
                 from indexer.textclean import decode_bytes
 
-                text, _enc = decode_bytes(data)
-            except Exception:  # evals must still load when the product cannot be imported
+                if path.suffix.lower() in TEXT_SUFFIXES:
+                    text, _enc = decode_bytes(data)
+                else:
+                    text = read_document(path.name, data).text
+            except ImportError:  # evals must still load when the product cannot be imported
                 text = data.decode("utf-8-sig", errors="replace")
+            except Exception:  # an unreadable upload: no evidence can be found in it
+                text = ""
             self._raw[path] = text
         return self._raw[path]
 
     def text(self, doc_id: str) -> str | None:
-        """The whole document, normalized (``None`` for an unknown document id)."""
+        """The whole document, normalized (``None`` for an unknown document id).
+
+        The text as the indexer cleaned it follows (after a NUL, which no evidence holds), so
+        evidence taken from a served clause (‰ repaired from 曤, markup removed) is found too."""
         if doc_id not in self._norm:
             path = self.files.get(doc_id)
             if path is None:
                 return None
-            self._norm[doc_id] = normalize(self.raw(path))
+            raw = self.raw(path)
+            norm = normalize(raw)
+            try:
+                from indexer.textclean import clean_line
+
+                cleaned = normalize("\n".join(clean_line(line) for line in raw.splitlines()))
+            except ImportError:
+                cleaned = norm
+            self._norm[doc_id] = norm if cleaned == norm else norm + "\0" + cleaned
         return self._norm[doc_id]
 
     def line_span(self, source: str, lines: tuple[int, int] | list[int]) -> str | None:
         """Lines ``[a, b]`` (1-based, inclusive) of the source file ``source``, normalized."""
         path = self.corpus_dir / source
-        if not path.is_file():
+        if not path.is_file() or not path.resolve().is_relative_to(self.corpus_dir.resolve()):
             return None
         try:
             a, b = int(lines[0]), int(lines[1])
@@ -143,6 +167,12 @@ class SourceTexts:
         if a < 1 or b < a:
             return None
         return normalize("\n".join(self.raw(path).splitlines()[a - 1 : b]))
+
+
+def _manifests(corpus_dir: Path) -> list[Path]:
+    """``manifest.toml`` of the corpus folder, then those of its direct subfolders (``uploads/``)."""
+    top = corpus_dir / MANIFEST
+    return ([top] if top.is_file() else []) + sorted(p for p in corpus_dir.glob(f"*/{MANIFEST}") if p.is_file())
 
 
 @lru_cache(maxsize=4)

@@ -227,6 +227,16 @@ def write_report(outcomes: list[RunOutcome], out_dir: Path, *, set_path: str, cl
                markdown_table(["confidence", "answers", "mean confidence", "correct"],
                               [[r["bin"], str(r["n"]), f"{r['confidence']:.2f}", f"{r['correct']:.2f}"] for r in rel]),
                "", f"![reliability]({chart.name})"]
+    for o in outcomes:
+        turns = getattr(o, "turns", None)
+        if turns is not None:  # a dialogue suite: how the follow-ups were understood
+            from .dialogues import misses_markdown as resolution_misses_markdown
+
+            m = o.metrics["overall"]
+            md += ["", "## Follow-up resolution", "",
+                   markdown_table([k for _k, k in DIALOGUE_COLUMNS], [[_cell(k, m.get(k)) for k, _l in DIALOGUE_COLUMNS]]),
+                   "", f"{m.get('n_followup')} follow-up turns, {m.get('n_standalone_mid')} stand-alone turns after the first.",
+                   "", resolution_misses_markdown(turns)]
     md += ["", "## Misses", ""]
     for o in outcomes:
         if len(outcomes) > 1:
@@ -237,11 +247,21 @@ def write_report(outcomes: list[RunOutcome], out_dir: Path, *, set_path: str, cl
     return path
 
 
+# dialogue suites only (evals/dialogues.py): follow-up resolution and the follow-up turns' answers
+DIALOGUE_COLUMNS = [
+    ("followup_accuracy", "followup_acc"),
+    ("standalone_kept", "standalone_kept"),
+    ("followup_hit@5", "followup_hit@5"),
+    ("followup_answer_accuracy", "followup_ans_acc"),
+]
+
+
 def side_by_side(outcomes: dict[str, RunOutcome]) -> str:
     """One row per metric, one column per suite (overall figures)."""
     header = ["metric"] + list(outcomes)
     rows = []
-    for key, label in COLUMNS:
+    extra = [c for c in DIALOGUE_COLUMNS if any(c[0] in o.metrics["overall"] for o in outcomes.values())]
+    for key, label in COLUMNS + extra:
         rows.append([label] + [_cell(key, o.metrics["overall"].get(key)) for o in outcomes.values()])
     return text_table(header, rows)
 

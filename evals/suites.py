@@ -5,9 +5,13 @@
 | ``seeds-dev`` | ``evals/dev.jsonl`` | ``corpus/`` | ``PQA_INDEX_DIR`` (``var/index``) |
 | ``general-tune`` | ``evals/general-tune.jsonl`` | seeds + drawn lawrefbook documents | ``var/evals/general/index`` |
 | ``general-test`` | ``evals/general-test.jsonl`` | the same | the same |
+| ``feedback`` | ``<PQA_DATA_DIR>/feedback-evals.jsonl`` | ``PQA_CORPUS_DIR`` (uploads included) | ``PQA_INDEX_DIR`` |
 
 Nothing is fitted or tuned on ``general-test``: its documents are the test half of the draw
-(``evals/corpora/general.toml``). ``feedback`` sets and others can be run with ``--set``.
+(``evals/corpora/general.toml``). ``feedback`` holds the questions reviewers accepted from users'
+👎 on the Evals page (``POST /feedback/{id}/accept`` appends them); it runs by default only when
+the file has questions (:func:`default_suites`), and nothing is fitted on it. Other sets run with
+``--set``.
 """
 from __future__ import annotations
 
@@ -22,25 +26,61 @@ from .dataset import DEFAULT_CORPUS, DEFAULT_SET, REPO_ROOT
 log = logging.getLogger(__name__)
 EVALS_DIR = Path(__file__).resolve().parent
 GENERAL_INDEX = REPO_ROOT / "var" / "evals" / "general" / "index"
+FEEDBACK_FILE = "feedback-evals.jsonl"
+
+
+def feedback_path() -> Path:
+    """``<data_dir>/feedback-evals.jsonl``, where the service appends accepted feedback questions."""
+    from indexer.settings import get_settings
+
+    return Path(get_settings().data_dir) / FEEDBACK_FILE
+
+
+def served_corpus() -> Path:
+    """The corpus folder the service indexes (``PQA_CORPUS_DIR``; the seeds by default)."""
+    from indexer.settings import get_settings
+
+    return Path(get_settings().corpus_dir) if os.environ.get("PQA_CORPUS_DIR") else DEFAULT_CORPUS
+
+
+def has_questions(path: Path) -> bool:
+    """Whether an eval file exists and holds at least one non-blank line."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            return any(line.strip() for line in fh)
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
 class Suite:
     name: str
-    set_path: Path
+    path: Path | None  # None: the feedback file under the data directory, looked up when used
     general: bool  # runs on the general corpus (seeds + drawn documents)
     fit: bool  # may be used to fit or tune anything
 
+    @property
+    def set_path(self) -> Path:
+        return self.path if self.path is not None else feedback_path()
+
     def corpus_dir(self) -> Path:
         """Where the gold evidence lives (the general corpus is laid out on first use)."""
-        return materialize(DEFAULT_DEST) if self.general else DEFAULT_CORPUS
+        if self.general:
+            return materialize(DEFAULT_DEST)
+        return served_corpus() if self.path is None else DEFAULT_CORPUS
 
 
 SUITES: dict[str, Suite] = {
     "seeds-dev": Suite("seeds-dev", DEFAULT_SET, general=False, fit=True),
     "general-tune": Suite("general-tune", EVALS_DIR / "general-tune.jsonl", general=True, fit=True),
     "general-test": Suite("general-test", EVALS_DIR / "general-test.jsonl", general=True, fit=False),
+    "feedback": Suite("feedback", None, general=False, fit=False),
 }
+
+
+def default_suites() -> list[str]:
+    """The suites ``python -m evals run`` scores by default: all, ``feedback`` only when it has questions."""
+    return [n for n, s in SUITES.items() if s.path is not None or has_questions(s.set_path)]
 
 
 def suite(name: str) -> Suite:
@@ -58,7 +98,7 @@ def ensure_index(s: Suite, index_dir: Path | None = None, cache_dir: Path | None
     settings = get_settings()
     if not s.general:
         target = Path(index_dir or settings.index_dir)
-        corpus = Path(settings.corpus_dir) if os.environ.get("PQA_CORPUS_DIR") else DEFAULT_CORPUS
+        corpus = served_corpus()
     else:
         target = Path(index_dir or GENERAL_INDEX)
         corpus = s.corpus_dir()

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.toml"
 # Bumped whenever parsing changes the clauses a file produces (part of the corpus fingerprint).
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 SHINGLE = 5
 DUPLICATE_JACCARD = 0.85
 DUPLICATE_CONTAINMENT = 0.95

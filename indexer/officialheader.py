@@ -2,7 +2,9 @@
 
 A government document opens with its issuer (贵州省人民政府办公厅, often letter-spaced, or
 …文件), then its number on a line of its own (黔府办函〔2019〕12号), and closes with the date it was
-made on a line of its own (2019年1月26日); a draft says （征求意见稿） under its title. The
+made on a line of its own (2019年1月26日); a draft says （征求意见稿） under its title. A plan or a
+report without a 红头 prints its issuer and date under the title instead (安顺市平坝区卫生健康局 /
+2022年4月, read as 2022-04), and a letter signs off with the issuer on the line above the date. The
 manifest still overrides every field read here.
 """
 from __future__ import annotations
@@ -14,6 +16,8 @@ HEAD_LINES = 15
 _SPACES = re.compile(r"[\s\u3000]+")
 _NUMBER_LINE = re.compile(r"^([\u4e00-\u9fff]{1,12})[〔\[［(（](\d{4})[〕\]］)）](\d{1,5})号$")
 _DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
+_MONTH_LINE = re.compile(r"^(\d{4})年(\d{1,2})月$")
+_SENTENCE = re.compile(r"[。，,；;：:、！？]")
 _ISSUER = re.compile(r"(?:人民政府|办公厅|办公室|委员会|人民代表大会常务委员会|[厅局委办部署院])(?:文件)?$")
 _STATUS = re.compile(r"征求意见稿|送审稿")
 
@@ -47,11 +51,27 @@ def read_header(text: str) -> OfficialHeader:
         if m and len(line) <= 12 and line.strip("（）()") == m.group(0):
             out.status = m.group(0)
             break
-    for line in lines:
+    at = None
+    for i, line in enumerate(lines):
         m = _DATE_LINE.match(line)
         if m:
             y, mo, d = (int(x) for x in m.groups())
             if 1949 <= y <= 2100 and 1 <= mo <= 12 and 1 <= d <= 31:
-                out.date = f"{y:04d}-{mo:02d}-{d:02d}"
+                out.date, at = f"{y:04d}-{mo:02d}-{d:02d}", i
                 break
+    if out.date is None:  # a plan's cover: title, issuer, 2022年4月
+        for i, line in enumerate(head):
+            m = _MONTH_LINE.match(line)
+            if m and 1949 <= int(m.group(1)) <= 2100 and 1 <= int(m.group(2)) <= 12:
+                out.date, at = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}", i
+                break
+    if out.issuer is None and at:
+        out.issuer = _issuer_line(lines[at - 1])
     return out
+
+
+def _issuer_line(line: str) -> str | None:
+    """The line above a date names its issuer when it is a short organ name, not a sentence."""
+    if len(line) <= 30 and _ISSUER.search(line) and not _SENTENCE.search(line):
+        return line.removesuffix("文件")
+    return None

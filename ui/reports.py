@@ -5,16 +5,20 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import selectors
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT_S = 30 * 60
+STDERR_KEEP = 200_000  # characters of the run's log kept to show on failure
 
 
 def reports_dir() -> Path:
@@ -70,30 +74,99 @@ def parse_json_output(stdout: str) -> Any:
     raise ValueError("输出不是 JSON")
 
 
+@dataclass
+class Progress:
+    """How far a run is: ``done`` of ``total`` questions of the set or suite called ``label``."""
+
+    done: int
+    total: int
+    label: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+
+# the runner's tqdm line on stderr: "eval hybrid:  45%|████▌     | 74/163 [00:10<00:12,  7.1q/s]"
+_TQDM = re.compile(r"(?P<label>[^\r\n|:]*?):\s*\d+%\|[^|]*\|\s*(?P<done>\d+)/(?P<total>\d+)")
+
+
+def parse_progress(chunk: str) -> Progress | None:
+    """The last progress report in a piece of the runner's stderr (``None`` when it holds none)."""
+    found = None
+    for m in _TQDM.finditer(chunk):
+        found = Progress(int(m.group("done")), int(m.group("total")), m.group("label").strip())
+    return found
+
+
 def run_evals(api_url: str, api_key: str | None = None, extra_args: list[str] | None = None,
-              timeout: float = RUN_TIMEOUT_S) -> Outcome:
-    cmd = [sys.executable, "-m", "evals", "run", "--api", api_url, "--json", "--no-progress", *(extra_args or [])]
+              timeout: float = RUN_TIMEOUT_S, on_progress: Callable[[Progress], None] | None = None) -> Outcome:
+    """``python -m evals run --api URL --json …`` as a subprocess; ``on_progress`` hears each progress line."""
+    cmd = [sys.executable, "-m", "evals", "run", "--api", api_url, "--json", *(extra_args or [])]
+    if on_progress is None:
+        cmd.append("--no-progress")
     env = dict(os.environ)
     if api_key:
         env["PQA_API_KEY"] = api_key
     t0 = time.monotonic()
     try:
-        proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return Outcome(False, error=f"超过 {timeout / 60:.0f} 分钟未完成", seconds=time.monotonic() - t0)
+        with tempfile.TemporaryFile() as out:
+            proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.PIPE)
+            stderr, timed_out = _follow(proc, t0 + timeout, on_progress)
+            out.seek(0)
+            stdout = out.read().decode("utf-8", errors="replace")
     except OSError as exc:
         return Outcome(False, error=str(exc), seconds=time.monotonic() - t0)
     seconds = time.monotonic() - t0
+    if timed_out:
+        return Outcome(False, error=f"超过 {timeout / 60:.0f} 分钟未完成", stderr=stderr, seconds=seconds)
     if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or [f"退出码 {proc.returncode}"])[-1]
+        last = (stderr.strip().splitlines() or [f"退出码 {proc.returncode}"])[-1]
         return Outcome(False, error=f"{' '.join(cmd[1:])} 退出码 {proc.returncode}：{last}",
-                       stderr=proc.stderr, seconds=seconds)
+                       stderr=stderr, seconds=seconds)
     try:
-        data = parse_json_output(proc.stdout)
+        data = parse_json_output(stdout)
     except ValueError as exc:
-        return Outcome(False, error=f"无法解析评测输出：{exc}", stderr=proc.stderr, seconds=seconds)
-    return Outcome(True, data=data if isinstance(data, dict) else {"result": data},
-                   stderr=proc.stderr, seconds=seconds)
+        return Outcome(False, error=f"无法解析评测输出：{exc}", stderr=stderr, seconds=seconds)
+    return Outcome(True, data=data if isinstance(data, dict) else {"result": data}, stderr=stderr, seconds=seconds)
+
+
+def _follow(proc: subprocess.Popen, deadline: float,
+            on_progress: Callable[[Progress], None] | None) -> tuple[str, bool]:
+    """Read the child's stderr until it exits (reporting progress); kill it at ``deadline``.
+
+    Returns (stderr without the progress lines, timed out). The kept text is bounded."""
+    kept: list[str] = []
+    size = 0
+    pending = ""
+    fd = proc.stderr.fileno()
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                return "".join(kept), True
+            if not sel.select(timeout=0.5):
+                continue
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            pending += data.decode("utf-8", errors="replace")
+            *parts, pending = re.split(r"[\r\n]", pending)
+            for part in parts:
+                progress = parse_progress(part)
+                if progress is not None:
+                    if on_progress is not None:
+                        on_progress(progress)
+                elif part.strip() and size < STDERR_KEEP:
+                    kept.append(part + "\n")
+                    size += len(part)
+    proc.stderr.close()
+    proc.wait()
+    if pending.strip() and parse_progress(pending) is None:
+        kept.append(pending)
+    return "".join(kept), False
 
 
 @dataclass
@@ -109,8 +182,9 @@ def _report_dirs(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
     latest = root / "latest"
-    if latest.is_dir():
-        return [latest]
+    if latest.is_dir():  # `make eval` writes one folder per suite under latest/
+        subs = sorted((p for p in latest.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+        return [latest, *subs]
     dirs = [p for p in root.iterdir() if p.is_dir()]
     if any(root.glob("*.md")) or any(root.glob("*.json")):
         dirs.append(root)

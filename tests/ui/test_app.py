@@ -168,24 +168,41 @@ def test_documents_page_lists_documents(app, api_url):
     app.query_params["page"] = "documents"
     at = app.run()
     assert not at.exception and not at.error
-    assert len(at.dataframe[0].value) == len(docs)
+    assert len([b for b in at.button if (b.key or "").startswith("doc-open-")]) == len(docs)
 
 
-def test_evals_page_runs_the_service_on_a_small_set(app, tmp_path):
-    subset = tmp_path / "small.jsonl"
+def test_evals_page_runs_a_project_suite_on_the_service(app, tmp_path, monkeypatch):
+    # six seed questions accepted as feedback: the feedback suite, read from PQA_DATA_DIR by the run
+    data = tmp_path / "data"
+    data.mkdir()
     lines = (REPO / "evals" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
-    subset.write_text("\n".join(lines[:6]) + "\n", encoding="utf-8")
+    (data / "feedback-evals.jsonl").write_text("\n".join(lines[:6]) + "\n", encoding="utf-8")
+    monkeypatch.setenv("PQA_DATA_DIR", str(data))
     app.query_params["page"] = "evals"
     at = app.run()
     assert not at.exception
     if at.button(key="run-evals").disabled:
         pytest.skip("evals is not available: " + " ".join(i.value for i in at.info))
     assert any("尚无评测报告" in i.value for i in at.info)
-    at.text_input(key="eval-set").set_value(str(subset))
+    assert not at.text_input  # no path to type: only the project's suites
+    assert len(at.selectbox(key="eval-suite").options) == 4 and any("seeds-dev" in o for o in at.selectbox(key="eval-suite").options)
+    at.selectbox(key="eval-suite").set_value("feedback")
     at.button(key="run-evals").click().run(timeout=180)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("评测完成" in s.value for s in at.success)
     assert {m.label for m in at.metric} >= {"hit@1", "MRR@10"}
     assert at.dataframe[0].value.iloc[0]["n"] == 6
     # the run left a report in PQA_REPORTS_DIR/latest, shown below (charts when matplotlib is there)
-    assert (tmp_path / "reports" / "latest" / "metrics.json").is_file() or not reports_can_chart()
+    assert any((tmp_path / "reports" / "latest").rglob("metrics.json")) or not reports_can_chart()
+
+
+def test_evals_page_needs_the_api_key_when_one_is_set(app, monkeypatch):
+    monkeypatch.setenv("PQA_API_KEY", "evals-key-1")
+    app.query_params["page"] = "evals"
+    at = app.run()
+    assert not at.exception
+    assert at.button(key="run-evals").disabled
+    at.text_input(key="eval-key").set_value("wrong").run()
+    assert at.button(key="run-evals").disabled and any("不正确" in e.value for e in at.error)
+    at.text_input(key="eval-key").set_value("evals-key-1").run()
+    assert not at.button(key="run-evals").disabled or any("不可用" in i.value for i in at.info)

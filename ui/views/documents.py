@@ -9,13 +9,18 @@ import streamlit as st
 from ui import basket, nav
 from ui.api import ApiClient, ApiProblem, ServiceError
 from ui.components import GREY, copy_button, service_problem
-from ui.format import clause_link, cite_string, escape_html, escape_md, heading_path, highlight_html, lines_text, snippet
+from ui.doctree import clause_tree, fetch_document, pick_banner, pick_button, pick_feedback
+from ui.export import provenance
+from ui.format import cite_string, escape_html, escape_md, heading_path, highlight_html, snippet
 
 META_FIELDS = [
-    ("doc_id", "编号"), ("title", "标题"), ("doc_number", "文号"), ("issuer", "发文机关"),
-    ("date", "日期"), ("jurisdiction", "地区"), ("period", "规划期"), ("status", "状态"),
-    ("clause_count", "条款数"),
+    ("doc_number", "文号"), ("issuer", "发文机关"), ("date", "成文日期"), ("jurisdiction", "地区"),
+    ("period", "规划期"), ("status", "状态"),
 ]
+LIST_PAGE = 50  # document cards shown at first; "显示更多" adds as many again
+# long titles, table rows and ids wrap inside the column instead of running off to the right
+_WRAP_STYLE = ("<style>[data-testid='stMarkdownContainer'], [data-testid='stCaptionContainer'] "
+               "{overflow-wrap:anywhere; word-break:break-word}</style>")
 
 
 def _years(doc: dict[str, Any]) -> str:
@@ -25,75 +30,58 @@ def _years(doc: dict[str, Any]) -> str:
     return str(years[0]) if years else ""
 
 
-def document_table(docs: list[dict[str, Any]]) -> None:
-    rows = []
-    for d in docs:
-        row = {label: d.get(field) if d.get(field) is not None else "" for field, label in META_FIELDS}
-        row["年份"] = _years(d)
-        aliases = d.get("aliases") or []
-        row["别名"] = "，".join(str(a.get("doc_id") or a.get("source") or a) if isinstance(a, dict) else str(a)
-                              for a in aliases)
-        rows.append(row)
-    st.dataframe(rows, hide_index=True, width="stretch")
+def _date(value: Any) -> str:
+    """2019-01-26 → 2019年1月26日; 2022-04 → 2022年4月 (what the document itself prints)."""
+    parts = str(value or "").split("-")
+    if not parts[0].isdigit():
+        return str(value or "")
+    units = ("年", "月", "日")
+    return "".join(f"{int(p)}{u}" for p, u in zip(parts, units) if p.isdigit())
 
 
-# --- clause tree ----------------------------------------------------------------------------------
-def flatten_tree(tree: Any, depth: int = 0) -> list[tuple[int, dict[str, Any]]]:
-    """(depth, clause) pairs in reading order from the service's clause tree.
-
-    Accepts a nested list of nodes with ``children``, or a flat list of clauses with ``path``/
-    ``parent_id`` (depth then comes from the heading path)."""
-    out: list[tuple[int, dict[str, Any]]] = []
-    if isinstance(tree, dict):
-        tree = tree.get("children") or tree.get("clauses") or []
-    for node in tree or []:
-        if not isinstance(node, dict):
-            continue
-        children = node.get("children")
-        d = depth if children is not None or depth else len(node.get("path") or [])
-        out.append((d, node))
-        if children:
-            out.extend(flatten_tree(children, depth + 1))
+def meta_facts(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) of the metadata the service knows, in the order a reader expects."""
+    out = []
+    for field, label in META_FIELDS:
+        value = doc.get(field)
+        if value:
+            out.append((label, _date(value) if field == "date" else str(value)))
+    if _years(doc) and not doc.get("period"):
+        out.append(("年份", _years(doc)))
+    aliases = [a.get("doc_id") or "" if isinstance(a, dict) else str(a) for a in doc.get("aliases") or []]
+    if any(aliases):
+        out.append(("同一文件的其他版本", "，".join(a for a in aliases if a)))
+    if isinstance(doc.get("clause_count"), int):
+        out.append(("条款数", str(doc["clause_count"])))
     return out
 
 
-def _node_id(node: dict[str, Any]) -> str | None:
-    return node.get("id") or node.get("clause_id")
+def meta_html(doc: dict[str, Any]) -> str:
+    """The metadata as wrapping label：value pairs (missing fields are said to be missing)."""
+    facts = meta_facts(doc)
+    known = {label for label, _ in facts}
+    missing = [label for field, label in META_FIELDS[:3] if label not in known]
+    pair = "<span style='display:inline-block;max-width:100%;margin-right:1.2em{}'>{}</span>"
+    parts = [pair.format("", f"<b>{escape_html(label)}</b>：{escape_html(value)}") for label, value in facts]
+    if missing:
+        parts.append(pair.format(f";color:{GREY}", f"{'、'.join(missing)}：文中未载明"))
+    return "<div style='line-height:1.9'>" + "".join(parts) + "</div>"
 
 
-def _node_line(node: dict[str, Any]) -> str:
-    label = node.get("label") or ""
-    text = node.get("title") or node.get("text") or node.get("preview") or ""
-    if text.startswith(label):
-        text = text[len(label):]
-    return f"{label} {snippet(text, 48)}".strip()
-
-
-def clause_tree(doc: dict[str, Any]) -> None:
-    tree = doc.get("tree") or doc.get("clauses") or doc.get("children") or []
-    flat = [(d, n) for d, n in flatten_tree(tree) if _node_id(n)]
-    if not flat:
-        st.info("该文件没有条款树。")
-        return
-    ids = [_node_id(n) for _, n in flat]
-    labels = {_node_id(n): ("\u3000" * d) + _node_line(n) for d, n in flat}
-    st.subheader(f"条款（{len(flat)}）")
-    key = f"tree-pick-{doc.get('doc_id')}"
-
-    def _open() -> None:
-        if st.session_state.get(key):
-            nav.open_clause(st.session_state[key])
-            st.session_state[key] = None
-
-    st.selectbox("打开条款", ids, index=None, format_func=lambda i: labels.get(i, i),
-                 key=key, placeholder="选择一个条款，查看上下文", on_change=_open)
-    with st.expander("全部条款（树）", expanded=True):
-        lines = []
-        for d, n in flat:
-            cid = _node_id(n)
-            lines.append(f"{'&emsp;' * d}[{escape_md(n.get('label') or '·')}]({clause_link(cid)}) "
-                         f"{escape_md(snippet(_node_line(n)[len(n.get('label') or ''):], 60))}")
-        st.markdown("  \n".join(lines), unsafe_allow_html=True)
+def document_list(docs: list[dict[str, Any]]) -> None:
+    """One card per document: its title and metadata, wrapping; a button opens its clauses."""
+    st.caption(f"共 {len(docs)} 个文件。选择一个文件查看条款树。")
+    limit = st.session_state.setdefault("doc_list_limit", LIST_PAGE)
+    for i, d in enumerate(docs[:limit]):
+        with st.container(border=True, key=f"doc-card-{i}"):
+            st.markdown(f"**《{escape_md(d.get('title') or d.get('doc_id') or '')}》**")
+            st.markdown(meta_html(d), unsafe_allow_html=True)
+            if d.get("doc_id"):
+                st.button("查看条款", key=f"doc-open-{i}", icon=":material/account_tree:",
+                          on_click=nav.open_document, args=(d["doc_id"],))
+    if len(docs) > limit:
+        st.button(f"显示更多（还有 {len(docs) - limit} 个）", key="doc-more",
+                  on_click=lambda: st.session_state.update(doc_list_limit=limit + LIST_PAGE))
 
 
 # --- one clause in context ------------------------------------------------------------------------
@@ -124,18 +112,21 @@ def neighbours(data: dict[str, Any]) -> tuple[list[dict], list[dict]]:
     return prev, nxt
 
 
-def _neighbour(node: dict[str, Any], key: str) -> None:
-    """A parent, neighbour or child clause: greyed label and text, with a button to open it."""
-    cid = _node_id(node)
+def _neighbour(client: ApiClient, node: dict[str, Any], key: str, pick: str | None) -> None:
+    """A parent, neighbour or child clause: greyed label and text, a button to open it (and to pick it)."""
+    cid = node.get("clause_id") or node.get("id")
     label = node.get("label") or ""
     text = node.get("text") or node.get("location") or ""
     if label and text.startswith(label):
         text = text[len(label):]
-    cols = st.columns([6, 1], vertical_alignment="center")
+    cols = st.columns([5, 1, 2] if pick else [6, 1], vertical_alignment="center")
     cols[0].markdown(f"<div style='color:{GREY}'><b>{escape_html(label)}</b> {escape_html(snippet(text, 160))}</div>",
                      unsafe_allow_html=True)
     if cid:
         cols[1].button("打开", key=f"nb-{key}-{cid}", on_click=nav.open_clause, args=(cid,))
+        if pick:
+            with cols[2]:
+                pick_button(client, pick, cid, f"nb-{key}")
 
 
 def _fetch(call, missing: str):
@@ -152,10 +143,11 @@ def _fetch(call, missing: str):
     return None
 
 
-def clause_view(client: ApiClient, clause_id: str) -> None:
+def clause_view(client: ApiClient, clause_id: str, pick: str | None = None) -> dict[str, Any] | None:
+    """One clause in context (ancestors, parent, neighbours, children); returns its clause record."""
     data = _fetch(lambda: client.clause(clause_id), f"没有编号为 {clause_id} 的条款（索引可能已重建）。")
     if data is None:
-        return
+        return None
     clause = data.get("clause") or data
     real_id = clause.get("clause_id") or clause.get("id") or clause_id
     doc_id = clause.get("doc_id") or clause_id.split("/", 1)[0]
@@ -172,19 +164,20 @@ def clause_view(client: ApiClient, clause_id: str) -> None:
         st.caption("上级：" + " › ".join(escape_md(snippet(a.get("text") or a.get("label") or "", 30)) for a in ancestors[:-1]))
     if isinstance(parent, dict) and (parent.get("text") or parent.get("label")):
         st.markdown("**上级条款**")
-        _neighbour(parent, "parent")
+        _neighbour(client, parent, "parent", pick)
     prev, nxt = neighbours(data)
     if prev or nxt:
         st.markdown("**上下文**")
     for i, node in enumerate(prev):
-        _neighbour(node, f"prev{i}")
+        _neighbour(client, node, f"prev{i}", pick)
     citation = {
         "clause_id": real_id, "doc_id": doc_id, "doc_title": title,
         "doc_number": document.get("doc_number") or clause.get("doc_number"),
         "jurisdiction": document.get("jurisdiction") or clause.get("jurisdiction"),
         "source": clause.get("source"), "label": clause.get("label"), "path": clause.get("path") or [],
         "kind": clause.get("kind"), "text": clause.get("text") or "", "quote": None,
-        "lines": clause.get("lines"), "cite": clause.get("cite") or data.get("cite"),
+        "lines": clause.get("lines"), "pages": clause.get("pages") or [], "ocr": bool(clause.get("ocr")),
+        "cite": clause.get("cite") or data.get("cite"),
     }
     came_from = st.session_state.get("doc_citation")
     if isinstance(came_from, dict) and came_from.get("clause_id") == real_id:
@@ -197,32 +190,44 @@ def clause_view(client: ApiClient, clause_id: str) -> None:
         st.markdown(f"**{escape_md(where)}**" if where else "**条款**")
         st.markdown(highlight_html(citation["text"], citation.get("quote"), citation.get("quote_spans")),
                     unsafe_allow_html=True)
-        if citation.get("source"):
-            st.caption(f"{citation['source']} {lines_text(citation)}")
+        st.caption("出处：" + escape_md(provenance(citation)))
         st.code(cite_string(citation), language=None, wrap_lines=True)
         in_basket = basket.contains(st.session_state, citation)
-        cols = st.columns([1, 1, 2], vertical_alignment="center")
+        cols = st.columns([1, 1, 1], vertical_alignment="center")
         cols[0].button("已在引文篮" if in_basket else "加入引文篮", key="doc-add", icon=":material/push_pin:",
                        disabled=in_basket, on_click=basket.add, args=(st.session_state, citation))
         with cols[1]:
             copy_button(cite_string(citation))
+        with cols[2]:
+            pick_button(client, pick, real_id, "focus")
     for i, node in enumerate(nxt):
-        _neighbour(node, f"next{i}")
+        _neighbour(client, node, f"next{i}", pick)
     children = _as_list(data.get("children"))
     if children:
         st.markdown(f"**下级条款（{len(children)}）**")
         for i, node in enumerate(children):
-            _neighbour(node, f"child{i}")
+            _neighbour(client, node, f"child{i}", pick)
+    return {**clause, "clause_id": real_id, "doc_id": doc_id}
 
 
 def render(client: ApiClient, service_ok: bool, service_exc: ApiProblem | None) -> None:
     st.title("文档")
+    st.markdown(_WRAP_STYLE, unsafe_allow_html=True)
     if not service_ok:
         service_problem(service_exc)
         return
+    pick = pick_feedback()
+    if pick:
+        pick_banner(pick)
     clause_id = st.session_state.get("doc_clause")
     if clause_id:
-        clause_view(client, clause_id)
+        clause = clause_view(client, clause_id, pick)
+        if clause is None:
+            return
+        st.divider()
+        doc = fetch_document(client, clause["doc_id"])
+        if doc is not None:
+            clause_tree(client, doc, focus=clause["clause_id"], pick=pick)
         return
     try:
         docs = client.documents()
@@ -230,7 +235,6 @@ def render(client: ApiClient, service_ok: bool, service_exc: ApiProblem | None) 
         service_problem(exc)
         return
     st.session_state["_documents"] = docs
-    document_table(docs)
     ids = [d["doc_id"] for d in docs if d.get("doc_id")]
     titles = {d["doc_id"]: f"{d['doc_id']} · {d.get('title') or ''}" for d in docs if d.get("doc_id")}
     current = st.session_state.get("doc_id")
@@ -240,13 +244,13 @@ def render(client: ApiClient, service_ok: bool, service_exc: ApiProblem | None) 
         st.session_state.doc_id = doc_id
         nav.sync_url()
     if not doc_id:
+        document_list(docs)
         return
-    doc = _fetch(lambda: client.document(doc_id), f"没有编号为 {doc_id} 的文件。")
+    doc = fetch_document(client, doc_id)
     if doc is None:
         return
     meta = doc.get("document") or doc
     st.subheader(f"《{meta.get('title') or doc_id}》")
-    facts = [f"{label}：{meta.get(field)}" for field, label in META_FIELDS[2:8] if meta.get(field)]
-    if facts:
-        st.caption(" · ".join(facts))
-    clause_tree(doc)
+    with st.container(key="doc-meta"):
+        st.markdown(meta_html(meta), unsafe_allow_html=True)
+    clause_tree(client, doc, pick=pick)
