@@ -22,6 +22,8 @@ import httpx
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 # Answering loads nothing at request time, but the first question after start-up may warm caches.
 DEFAULT_TIMEOUT = 60.0
+# The longest question the service accepts (assistant/service.py MAX_QUESTION); the UI checks it first.
+MAX_QUESTION = 4000
 
 
 class ApiProblem(Exception):

@@ -62,7 +62,10 @@ def copy_button(text: str) -> None:
 def citation_card(citation: dict[str, Any], number: int | None, key: str, *,
                   greyed: bool = False, actions: bool = True) -> None:
     """One citation: document, 文号, jurisdiction, heading path, label, text with the quote marked,
-    the copyable reference, and buttons to collect it or open it in the document view."""
+    the copyable reference, and buttons to collect it or open it in the document view.
+
+    ``greyed`` (a 可能相关 clause, not the answer's source) cannot be cited: muted text without
+    highlight, no reference string, no 加入引文篮 / 复制引文, only a muted 查看原文."""
     with st.container(border=True, key=f"cite-{key}"):
         prefix = f"[{number}] " if number is not None else ""
         tag = "可能相关 · " if greyed else ""
@@ -85,10 +88,12 @@ def citation_card(citation: dict[str, Any], number: int | None, key: str, *,
             st.caption(" · ".join(meta))
         text, quote, spans = citation.get("text") or "", citation.get("quote"), citation.get("quote_spans")
         if greyed:
-            body = highlight_html(text, quote, spans, inside_html=True)
-            st.markdown(f"<div style='color:{GREY}'>{body}</div>", unsafe_allow_html=True)
-        else:
-            st.markdown(highlight_html(text, quote, spans), unsafe_allow_html=True)
+            st.markdown(f"<div style='color:{GREY}'>{escape_html(text)}</div>", unsafe_allow_html=True)
+            if actions and citation.get("clause_id"):
+                st.button("查看原文", key=f"open-{key}", icon=":material/article:", type="tertiary",
+                          on_click=nav.open_clause, args=(citation["clause_id"], citation))
+            return
+        st.markdown(highlight_html(text, quote, spans), unsafe_allow_html=True)
         cite = cite_string(citation)
         st.code(cite, language=None, wrap_lines=True)
         if actions and citation.get("clause_id"):
@@ -105,3 +110,9 @@ def citation_card(citation: dict[str, Any], number: int | None, key: str, *,
             with cols[2]:
                 copy_button(cite)
             cols[3].markdown(f"[新标签页打开 ↗]({clause_link(citation['clause_id'])})")
+
+
+def reconnect_banner(url: str) -> None:
+    """The outage banner: the service is being retried and the page recovers by itself."""
+    st.error(f"服务暂时不可用，正在重连…（{url}）页面会在服务恢复后自动更新，当前对话与引文篮仍可查看。",
+             icon=":material/cloud_sync:")

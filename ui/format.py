@@ -180,3 +180,27 @@ def problem_text(exc: ApiProblem) -> str:
         return f"问答服务返回错误（{exc.url}）：{exc.message}{hint}"
     return (f"无法连接问答服务：{exc.url}（{exc.message}）。"
             "请确认服务已启动（python -m assistant serve，或 make run），或用环境变量 PQA_API_URL 指定服务地址。")
+
+
+def followup_caption(response: dict[str, Any]) -> str | None:
+    """``按「平坝区2025年每千人口托位数目标」理解`` for a follow-up the service resolved, else None."""
+    resolved = (response.get("resolved_question") or "").strip()
+    if response.get("followup") and resolved:
+        return f"按「{resolved}」理解"
+    return None
+
+
+def check_question(text: str | None, limit: int) -> tuple[str | None, str | None]:
+    """``(question to send, message to show)`` for what the user typed.
+
+    Blank or whitespace → ``(None, hint)``; longer than ``limit`` characters → ``(None, why it was
+    not sent)``; else the stripped question and no message."""
+    if text is None:
+        return None, None
+    question = text.strip()
+    if not question:
+        return None, "请输入问题（内容不能为空白）。"
+    if len(question) > limit:
+        return None, (f"问题过长：共 {len(question)} 字，服务最多接受 {limit} 字，未发送。"
+                      "请只保留要问的部分（原文已保留在下方，可复制修改）。")
+    return question, None

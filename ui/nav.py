@@ -1,10 +1,15 @@
 """Page routing kept in the URL, so a view can be deep-linked and shared.
 
 ``?page=documents&clause=<clause id>`` opens a clause in context; ``?page=documents&doc=<doc id>``
-opens a document's clause tree. The current page is a sidebar radio (key ``page``) initialised
-from the URL on a session's first run and written back to the URL on every run.
+opens a document's clause tree; ``?page=documents&pick=<feedback id>`` opens the documents page in
+pick mode (choose the correct clause of a 👎; ``st.session_state.pick_feedback``, see ui/doctree.py);
+``?page=ask&c=<id>`` reopens a conversation (``st.session_state.conv_id``). The current page is a
+sidebar radio (key ``page``) initialised from the URL on a session's first run and written back on
+every run.
 """
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -30,6 +35,8 @@ def init() -> None:
         st.session_state.page = page if page in PAGES else DEFAULT
         st.session_state.doc_clause = _param("clause")
         st.session_state.doc_id = _param("doc")
+        st.session_state.pick_feedback = _param("pick")
+        st.session_state.conv_id = _param("c")
 
 
 def sidebar_selector() -> str:
@@ -39,17 +46,30 @@ def sidebar_selector() -> str:
     return page
 
 
-def sync_url() -> None:
-    """Write the current view into the query string (only the parameters that apply)."""
-    page = st.session_state.get("page", DEFAULT)
+URL_KEYS = ("page", "clause", "doc", "pick", "c")
+
+
+def wanted_params(state: dict) -> dict[str, str]:
+    """The query string that describes the view in ``state`` (only the parameters that apply)."""
+    page = state.get("page", DEFAULT)
     wanted = {"page": page}
     if page == "documents":
-        if st.session_state.get("doc_clause"):
-            wanted["clause"] = st.session_state.doc_clause
-        elif st.session_state.get("doc_id"):
-            wanted["doc"] = st.session_state.doc_id
-    current = {k: st.query_params.get(k) for k in ("page", "clause", "doc")}
-    if any(current.get(k) != wanted.get(k) for k in ("page", "clause", "doc")):
+        if state.get("doc_clause"):
+            wanted["clause"] = state["doc_clause"]
+        elif state.get("doc_id"):
+            wanted["doc"] = state["doc_id"]
+        if state.get("pick_feedback"):
+            wanted["pick"] = state["pick_feedback"]
+    elif page == "ask" and state.get("conv_id"):
+        wanted["c"] = state["conv_id"]
+    return wanted
+
+
+def sync_url() -> None:
+    """Write the current view into the query string."""
+    wanted = wanted_params(st.session_state.to_dict())
+    current = {k: st.query_params.get(k) for k in URL_KEYS}
+    if any(current.get(k) != wanted.get(k) for k in URL_KEYS):
         st.query_params.from_dict(wanted)
 
 
@@ -70,3 +90,20 @@ def open_document(doc_id: str | None) -> None:
     st.session_state.doc_clause = None
     st.session_state.doc_citation = None
     st.session_state.doc_id = doc_id
+
+
+def open_pick(feedback_id: str, clause_id: str | None = None) -> None:
+    """Callback: the documents page in pick mode for a 👎 (``?page=documents&pick=<id>``),
+    opened at ``clause_id`` (the answer's first citation) when given."""
+    if clause_id:
+        open_clause(clause_id)
+    else:
+        open_document(None)
+    st.session_state.pick_feedback = feedback_id
+    st.session_state.picked_clause = None  # a new pick: forget the previous one's outcome
+    st.session_state.pick_error = None
+
+
+def pick_link(feedback_id: str) -> str:
+    """Relative deep link to the documents page in pick mode (a new tab: a new session)."""
+    return "?" + urlencode({"page": "documents", "pick": feedback_id})

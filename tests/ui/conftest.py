@@ -77,9 +77,11 @@ def ui_index_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def api_url(ui_index_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """Base URL of a real assistant server over the seed index (stopped at the end)."""
     port = free_port()
-    env = dict(os.environ, PQA_INDEX_DIR=str(ui_index_dir))
+    folder = tmp_path_factory.mktemp("ui-api")
+    # its own data folder: the workspace (conversations, basket, feedback) never lands in var/data
+    env = dict(os.environ, PQA_INDEX_DIR=str(ui_index_dir), PQA_DATA_DIR=str(folder / "data"))
     env.pop("PQA_API_KEY", None)
-    log = tmp_path_factory.mktemp("ui-api") / "api.log"
+    log = folder / "api.log"
     with open(log, "wb") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],

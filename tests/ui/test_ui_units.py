@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from ui import basket
-from ui.api import (ApiClient, ServiceError, ServiceUnavailable, _attachment_name, build_filters, clause_path,
+from ui import basket, conversations, feedback, identity, nav
+from ui.api import (MAX_QUESTION, ApiClient, ServiceError, ServiceUnavailable, _attachment_name, build_filters, clause_path,
                     document_path, format_detail)
 from ui.export import docx_text, to_docx, to_markdown
-from ui.format import answer_html, escape_md, highlight_html, markers, quote_spans
+from ui.format import (answer_html, check_question, escape_md, followup_caption, highlight_html, markers,
+                       quote_spans)
 from ui.reports import latest_report, metric_rows, parse_json_output, per_type_table
 from ui.uploads import problem_message, reason_text, status_label, submit_upload
 
@@ -76,21 +77,6 @@ def test_answer_markers():
     assert markers("a[2]b[1]c[2]") == [2, 1]
 
 
-def test_basket_add_dedupes_moves_and_removes():
-    state: dict = {}
-    other = dict(CITATION, clause_id="002/第三章/1", quote="另一条")
-    assert basket.add(state, CITATION) and not basket.add(state, dict(CITATION))
-    assert basket.add(state, other)
-    basket.move(state, 1, -1)
-    assert [i["clause_id"] for i in basket.items(state)] == ["002/第三章/1", "003/一/（二）"]
-    basket.move(state, 0, -1)  # clamped: nothing moves
-    assert basket.items(state)[0]["clause_id"] == "002/第三章/1"
-    basket.remove(state, 0)
-    assert [i["clause_id"] for i in basket.items(state)] == ["003/一/（二）"]
-    basket.clear(state)
-    assert basket.items(state) == []
-
-
 def test_markdown_and_docx_export_hold_cite_quote_and_text():
     items = [CITATION, dict(CITATION, clause_id="x/1", quote="床位数*达到*7张", cite="《另一文件》第1项：“床位数”")]
     stamp = datetime(2025, 1, 2, 3, 4)
@@ -103,7 +89,8 @@ def test_markdown_and_docx_export_hold_cite_quote_and_text():
     doc = Document(io.BytesIO(data))
     text = docx_text(data)
     assert "引文清单" in text and CITATION["cite"] in text and "“每千人口拥有3岁以下婴幼儿托位数4.5个”" in text
-    assert "003_f5b1b6779f8b2705.txt 第20–22行" in text
+    # a human 出处 (《title》 and where in it), never the internal file name (issue 10)
+    assert f"出处：《{CITATION['doc_title']}》" in text and "003_f5b1b6779f8b2705.txt" not in text
     assert [p.style.name for p in doc.paragraphs if p.text.startswith("“")] == ["Quote", "Quote"]
     assert doc.core_properties.title == "引文清单"
 
@@ -188,3 +175,131 @@ def test_library_client_helpers():
     assert ApiClient("http://h:1/").original_url("u1") == "http://h:1/documents/u1/original"
     assert _attachment_name("attachment; filename*=utf-8''%E6%B8%A9%E5%B7%9E.md") == "温州.md"
     assert _attachment_name('attachment; filename="a.md"') == "a.md" and _attachment_name("") is None
+
+
+# --- issue 10: identity, server-side basket, conversations, feedback, question checks ----------------
+
+DEAD = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+
+def test_identity_keeps_the_session_id_then_the_cookie_then_makes_one():
+    state: dict = {}
+    made = identity.resolve(state, {}, None)
+    assert identity.valid_user_id(made) and state[identity.STATE_KEY] == made
+    assert identity.resolve(state, {identity.COOKIE: "cookie-id-123"}, None) == made  # the session's wins
+    fresh: dict = {}
+    assert identity.resolve(fresh, {identity.COOKIE: "cookie-id-123"}, None) == "cookie-id-123"
+    for bad in ("short", "bad id with spaces", "x" * 65, "<script>abc</script>"):
+        other: dict = {}
+        uid = identity.resolve(other, {identity.COOKIE: bad}, None)
+        assert uid != bad and identity.valid_user_id(uid)
+    assert identity.resolve({}, {identity.COOKIE: "cookie-id-123"}, "secret-key") is None
+    assert len({identity.new_user_id() for _ in range(200)}) == 200
+
+
+def test_identity_cookie_script_and_session_client():
+    script = identity.cookie_script("abcDEF_12-3")
+    assert script.startswith("<script>") and '"pqa_uid=abcDEF_12-3; Max-Age=34560000; Path=/; SameSite=Lax"' in script
+    with pytest.raises(ValueError):
+        identity.cookie_script('x"; alert(1); "')
+    client = identity.session_client({identity.STATE_KEY: "abcDEF_12-3"})
+    assert client.user_id == "abcDEF_12-3" and client._headers()["X-PQA-User"] == "abcDEF_12-3"
+
+
+def test_basket_helpers_snapshot_order_and_identity():
+    snap = basket.snapshot(dict(CITATION, score=0.9, role="answer", pages=[3], ocr=True))
+    assert "score" not in snap and "role" not in snap and snap["pages"] == [3] and snap["ocr"] is True
+    assert snap["path"] == ["一、总体要求"] and set(snap) <= set(basket.FIELDS)
+    assert basket.moved(["a", "b", "c"], 2, -1) == ["a", "c", "b"]
+    assert basket.moved(["a", "b"], 0, -1) is None and basket.moved(["a"], 0, 0) is None
+    state = {basket.KEY: [dict(snap, item_id="i1")]}
+    assert basket.contains(state, CITATION) and not basket.contains(state, dict(CITATION, quote="另一句"))
+
+
+def test_basket_keeps_its_local_copy_and_says_why_when_the_service_is_down():
+    client = ApiClient(DEAD, timeout=2)
+    kept = [dict(basket.snapshot(CITATION), item_id="i1"), dict(basket.snapshot(CITATION), item_id="i2", quote="b")]
+    state = {basket.KEY: [dict(i) for i in kept]}
+    assert basket.add(state, dict(CITATION, quote="新的一句"), client) is False
+    assert basket.pop_error(state) == "加入引文篮失败：服务暂时不可用，请稍后再试。" and basket.pop_error(state) is None
+    basket.move(state, 0, 1, client)
+    basket.remove(state, 0, client)
+    basket.clear(state, client)
+    assert basket.items(state) == kept and "清空引文篮失败" in basket.pop_error(state)
+    assert basket.refresh(state, client) is False and basket.items(state) == kept
+    full = ServiceError("http://x/basket", 409, "basket is full (500 items)")
+    assert "引文篮已满" in basket.problem_message("加入引文篮", full)
+
+
+def test_question_check_blank_long_and_normal():
+    assert check_question(None, MAX_QUESTION) == (None, None)
+    assert check_question("  \n\t ", MAX_QUESTION)[0] is None and "不能为空白" in check_question(" ", 10)[1]
+    ok = "托" * MAX_QUESTION
+    assert check_question(f"  {ok}\n", MAX_QUESTION) == (ok, None)
+    question, message = check_question(ok + "位", MAX_QUESTION)
+    assert question is None and f"共 {MAX_QUESTION + 1} 字" in message and f"最多接受 {MAX_QUESTION} 字" in message
+    assert MAX_QUESTION == 4000
+
+
+def test_followup_caption_only_for_followups():
+    assert followup_caption({"followup": True, "resolved_question": "平坝区2025年每千人口托位数目标"}) == \
+        "按「平坝区2025年每千人口托位数目标」理解"
+    assert followup_caption({"followup": False, "resolved_question": "x"}) is None
+    assert followup_caption({"followup": True, "resolved_question": " "}) is None and followup_caption({}) is None
+
+
+RESPONSE = {
+    "answer": "每千人口拥有3岁以下婴幼儿托位数4.5个[1]。", "found": True, "resolved_question": "2025年托位数",
+    "citations": [dict(CITATION, role="answer", marker=1),
+                  dict(CITATION, clause_id="002/第三章/1", role="related", label="1.", text="相关条款正文")],
+    "conversation_id": "c1", "turn_id": "t1", "followup": False,
+}
+
+
+def test_feedback_payload_and_clause_options():
+    turn = {"question": "2025年托位数？", "response": RESPONSE, "turn_id": "t1"}
+    body = feedback.payload("down", turn, conversation_id="c1", reason="数字不对",
+                            correct_clause_id=" 003/一/（二） ", comment="  应为4.5  ")
+    assert body == {"rating": "down", "question": "2025年托位数？", "resolved_question": "2025年托位数",
+                    "answer": RESPONSE["answer"], "cited_clause_ids": ["003/一/（二）"], "conversation_id": "c1",
+                    "turn_id": "t1", "reason": "数字不对", "correct_clause_id": "003/一/（二）", "comment": "应为4.5"}
+    up = feedback.payload("up", {"question": "q", "response": {"found": False, "citations": RESPONSE["citations"]}})
+    assert up["cited_clause_ids"] == [] and "reason" not in up and "turn_id" not in up
+    with pytest.raises(ValueError):
+        feedback.payload("down", turn, reason="不喜欢")
+    with pytest.raises(ValueError):
+        feedback.payload("meh", turn)
+    options = feedback.clause_options(RESPONSE)
+    assert list(options) == ["003/一/（二）", "002/第三章/1"] and options["002/第三章/1"].startswith("[2] 《")
+    state: dict = {}
+    for i in range(feedback.MAX_REMEMBERED + 5):
+        feedback.remember(state, f"k{i}", {"rating": "up"})
+    assert len(state[feedback.STATE]) == feedback.MAX_REMEMBERED and "k0" not in state[feedback.STATE]
+
+
+def test_conversation_turns_become_messages_and_grow_locally():
+    turns = [{"turn_id": "t1", "question": "2025年每千人口托位数目标是多少？", "resolved_question": "2025年每千人口托位数目标是多少？",
+              "followup": False, "response": {"answer": "4.5个[1]", "found": True}},
+             {"turn_id": "t2", "question": "那平坝区呢？", "resolved_question": "平坝区2025年每千人口托位数目标",
+              "followup": True, "response": {"answer": "x", "found": True}}]
+    messages = conversations.messages_from_turns(turns)
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert followup_caption(messages[3]["response"]) == "按「平坝区2025年每千人口托位数目标」理解"
+    assert messages[3]["turn_id"] == "t2" and messages[2]["content"] == "那平坝区呢？"
+    state = {conversations.CURRENT: "c1", conversations.OBJECT: {"conversation_id": "c1", "title": "t", "turns": turns},
+             conversations.MESSAGES: messages}
+    conversations.append_turn(state, "2022年的呢？", dict(RESPONSE, turn_id="t3", followup=True))
+    assert len(state["messages"]) == 6 and state["messages"][-1]["turn_id"] == "t3"
+    assert state[conversations.OBJECT]["turns"][-1]["question"] == "2022年的呢？"
+    conversations.switch(state, "c2")
+    assert state[conversations.CURRENT] == "c2" and state["messages"] == [] and state[conversations.LOADED] is None
+    assert conversations.export_name({"title": "托位/数? 目标", "updated_at": "2025-03-01T10:00:00"}) == \
+        "对话-托位_数_目标-2025-03-01"
+
+
+def test_url_holds_the_conversation_and_the_pick_mode():
+    assert nav.wanted_params({"page": "ask", "conv_id": "c1"}) == {"page": "ask", "c": "c1"}
+    assert nav.wanted_params({"page": "ask", "conv_id": None}) == {"page": "ask"}
+    assert nav.wanted_params({"page": "documents", "conv_id": "c1", "doc_clause": "003/一", "pick_feedback": "f9"}) == {
+        "page": "documents", "clause": "003/一", "pick": "f9"}
+    assert nav.pick_link("f9") == "?page=documents&pick=f9"
