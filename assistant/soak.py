@@ -218,6 +218,11 @@ def start(workdir: Path, index_dir: Path, corpus: Path, cache: Path) -> tuple[su
 
     shutil.copytree(corpus, workdir / "corpus")
     shutil.copytree(index_dir, workdir / "index")
+    # the library writes into the folder an index was built from: point the copy at the copied corpus
+    manifest = workdir / "index" / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["corpus_dir"] = str((workdir / "corpus").resolve())
+    manifest.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     (workdir / "cache").mkdir()
     if (cache / "embeddings.sqlite3").is_file():
         shutil.copyfile(cache / "embeddings.sqlite3", workdir / "cache" / "embeddings.sqlite3")
