@@ -27,7 +27,8 @@ class ModeNotSupported(ClientError):
 class AskClient(Protocol):
     name: str
 
-    def ask(self, question: str, top_k: int = 10, mode: str | None = None) -> dict[str, Any]: ...
+    def ask(self, question: str, top_k: int = 10, mode: str | None = None,
+            history: list[dict[str, Any]] | None = None) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
 
@@ -59,8 +60,13 @@ class InProcessClient:
     def supports(self, mode: str | None) -> bool:
         return mode in (None, "hybrid") or self._takes_mode
 
-    def ask(self, question: str, top_k: int = 10, mode: str | None = None) -> dict[str, Any]:
+    def ask(self, question: str, top_k: int = 10, mode: str | None = None,
+            history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """One ``/ask`` answer; ``history``: the earlier turns of a conversation (follow-ups)."""
         _check_mode(mode)
+        if history is not None:
+            kw = {"mode": mode} if mode else {}
+            return self.assistant.ask(question, top_k=top_k, history=history, **kw)
         if self._takes_mode and mode is not None:
             return self.assistant.ask(question, top_k=top_k, mode=mode)
         if mode not in (None, "hybrid"):
@@ -91,13 +97,17 @@ class HttpClient:
     def supports(self, mode: str | None) -> bool:
         return True  # the service says so itself (a 4xx names the problem)
 
-    def ask(self, question: str, top_k: int = 10, mode: str | None = None) -> dict[str, Any]:
+    def ask(self, question: str, top_k: int = 10, mode: str | None = None,
+            history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """``POST /ask``; ``history``: the earlier turns of a conversation (follow-ups)."""
         import httpx
 
         _check_mode(mode)
         body: dict[str, Any] = {"question": question, "top_k": top_k}
         if mode is not None:
             body["mode"] = mode
+        if history is not None:
+            body["history"] = history
         try:
             resp = self._http.post("/ask", json=body)
         except httpx.HTTPError as exc:

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .client import ClientError
 from .dataset import DEFAULT_CORPUS, EvalQuestion, EvalSetError, SourceTexts, _parse_line, _sources, normalize
 from .metrics import QuestionResult, evaluate_results
 from .runner import RunOutcome
@@ -142,23 +141,7 @@ def _turn(t: Any, i: int, did: str, sources: SourceTexts, err) -> Turn:
 
 def ask_turn(client, question: str, history: list[dict[str, Any]], *, top_k: int = 10, mode: str | None = None) -> dict[str, Any]:
     """``POST /ask`` with ``history`` through either eval client (in-process or HTTP)."""
-    assistant = getattr(client, "assistant", None)
-    if assistant is not None:
-        kw = {"mode": mode} if mode else {}
-        return assistant.ask(question, top_k=top_k, history=history, **kw)
-    http = getattr(client, "_http", None)
-    if http is None:
-        raise ClientError(f"client {getattr(client, 'name', client)!r} cannot send a conversation history")
-    body: dict[str, Any] = {"question": question, "top_k": top_k, "history": history}
-    if mode:
-        body["mode"] = mode
-    try:
-        resp = http.post("/ask", json=body)
-    except Exception as exc:
-        raise ClientError(f"POST /ask failed: {exc}") from exc
-    if resp.status_code >= 400:
-        raise ClientError(f"POST /ask → HTTP {resp.status_code}: {resp.text[:300]}")
-    return resp.json()
+    return client.ask(question, top_k=top_k, mode=mode, history=history)
 
 
 def resolution_correct(turn: Turn, response: dict[str, Any]) -> bool:
