@@ -122,7 +122,8 @@ def compose(
         elif h.clause.kind == "table_row":
             spans = [(0, len(h.clause.text))]
         else:
-            spans = extend_spans(ct, h, weights, total, max(budget - used, h.span.end - h.span.start), q, cfg.article_max_chars)
+            # a further part gets its span, not its whole clause: the labels need room too
+            spans = extend_spans(ct, h, weights, total, max(budget - used, h.span.end - h.span.start), q, cfg.article_max_chars, whole_short=not parts)
         quote = quote_of(h.clause, spans)
         if parts and used + len(quote) > budget:
             return False

@@ -7,6 +7,11 @@ model over retrieval and span signals (``data/confidence.json``, fitted by
 tune half, never the test half). The model's threshold was chosen on held-out folds for a target
 wrong-answer rate. Vetoes stay only for what is certain: another year, another place the document
 provably does not cover, another named document, another article, a bare heading.
+
+Besides a candidate's own signals the model weighs it against the others (its rank among the
+candidates whose quote states the asked quantity and unit) and against its document (the share of
+the question's words, and the word asked about, that the document never uses: the asked thing
+absent from the document is the usual mark of a question the corpus does not answer).
 """
 from __future__ import annotations
 
@@ -60,7 +65,15 @@ FEATURES = (
     "rule_vote",
     "focus_missing",
     "focus_unknown",
+    "focus_quote_missing",
+    "rank_ok",
+    "number_ok_elsewhere",
+    "asks_number",
+    "doc_missing_share",
+    "focus_absent_doc",
 )
+# rank_ok of a candidate that fails the quantity / unit check (or is vetoed): behind every one that passes
+RANK_FAILED = float(CANDIDATE_DEPTH)
 # The hand rule of the first release (score, coverage, consensus of both retrievers), kept as one
 # signal among others: the model learns on many documents how far to trust it.
 RULE_MIN_SCORE, RULE_MIN_COVERAGE, RULE_MAX_UNKNOWN, RULE_MAX_MISSING = 0.40, 0.55, 0.60, 0.38
@@ -203,7 +216,31 @@ def answer_features(
         "rule_vote": 1.0 if _rule_vote(hit) else 0.0,
         "focus_missing": 1.0 if focus and term_match(focus, hit_hay) == 0 else 0.0,
         "focus_unknown": 1.0 if focus and focus in unknown else 0.0,
+        "focus_quote_missing": 1.0 if focus and term_match(focus, hay) == 0 else 0.0,
+        "asks_number": 1.0 if kinds and not q.articles else 0.0,
+        "doc_missing_share": hit.doc_missing_share,
+        "focus_absent_doc": 1.0 if hit.focus_absent_doc else 0.0,
     }
+
+
+def _passes(c: "Candidate") -> bool:
+    """Not vetoed, and its quote states the asked quantity and acting unit (when asked)."""
+    return not c.veto and c.features.get("number_missing", 0.0) < 1.0 and not c.features.get("unit_missing")
+
+
+def add_relative_features(cands: list["Candidate"]) -> None:
+    """Signals of a candidate against the others: its rank among those whose quote states what was
+    asked (a first clause without the asked fine loses to the second that has it), and whether
+    another candidate states the asked quantity this one lacks."""
+    head = cands[:CANDIDATE_DEPTH]
+    number_elsewhere = any(not c.veto and not c.features.get("number_missing") for c in head)
+    k = 0
+    for c in cands:
+        ok = _passes(c)
+        c.features["rank_ok"] = float(k) if ok else RANK_FAILED
+        if ok and c.rank < CANDIDATE_DEPTH:
+            k += 1
+        c.features["number_ok_elsewhere"] = 1.0 if c.features.get("number_missing") and number_elsewhere else 0.0
 
 
 def _rule_vote(hit: Hit) -> bool:
@@ -265,11 +302,18 @@ def score_candidates(
         feats = answer_features(h, q, result.weights, main_terms, quote, rank, next_score, result.unknown)
         for name in _ABSENT_IN_MODE.get(result.mode, ()):
             feats.pop(name, None)
-        cand = Candidate(h, rank, spans, quote, feats, hard_veto(h, q))
-        if model is not None and not cand.veto:
+        out.append(Candidate(h, rank, spans, quote, feats, hard_veto(h, q)))
+    add_relative_features(out)
+    if model is not None:
+        for cand in out:
+            if cand.veto:
+                continue
+            feats = cand.features
             cand.confidence = model.predict(feats)
-            cand.standalone = model.predict(feats | {"rank": 0.0, "gap": max(0.0, feats.get("gap", 0.0))}) if rank else cand.confidence
-        out.append(cand)
+            alone = {"rank": 0.0, "gap": max(0.0, feats.get("gap", 0.0))}
+            if "rank_ok" in feats and feats["rank_ok"] < RANK_FAILED:
+                alone["rank_ok"] = 0.0
+            cand.standalone = model.predict(feats | alone) if cand.rank else cand.confidence
     return out
 
 

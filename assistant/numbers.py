@@ -284,6 +284,9 @@ _PENALTY = re.compile(r"怎么罚|如何罚|怎样罚|罚什么|怎么处罚|如
 _WHEN = re.compile(r"什么时[候间]|何时")
 _GENERIC = re.compile(r"多少|(?<!哪)几(?!乎)|多大|多高|多长")
 _WEAK = re.compile(r"最多|至少|最高|最低|最长|最短|上限|下限|标准")
+# a yes/no question (能不能设置最低消费？可以收费吗？) asks whether, not how much: a topic word in it
+# (消费, 收费, 最低) names a rule, not the kind of number the answer states
+_YES_NO = re.compile(r"能不能|能否|可不可以|可否|是否|要不要|需不需要|会不会|有没有|是不是|行不行|(?:可以|能|要|会|得|需要|允许|还)[^，,。？?]{0,16}吗")
 _OTHER_WH = re.compile(r"谁|哪些|哪个(?:部门|机关|单位)|哪里|哪儿|如何|怎么|怎样|为什么|为何|什么(?:条件|情形|材料|程序|部门|机关|方式)")
 
 
@@ -305,7 +308,8 @@ def _asked_kinds(question: str) -> set[str]:
         kinds.discard("measure")   # 试用期多长
     if "ratio" in kinds and other and not generic and not re.search(r"比例|百分|占比|比率", q):
         kinds.discard("ratio")     # 如何提高…率
-    if not kinds and _MONEY_TOPIC.search(q) and (generic or not other):
+    yes_no = bool(_YES_NO.search(q)) and not generic
+    if not kinds and _MONEY_TOPIC.search(q) and (generic or not other) and not yes_no:
         kinds = {"money"}
     if not kinds and _WHEN.search(q):
         kinds = {"date", "year"} | _TIME
@@ -315,7 +319,7 @@ def _asked_kinds(question: str) -> set[str]:
         kinds.add("multiple")  # a fine is often a multiple (违法所得二倍以上五倍以下)
     if kinds:
         return kinds
-    if generic or (_WEAK.search(q) and not other):
+    if generic or (_WEAK.search(q) and not other and not yes_no):
         return set(_ALL)
     return set()
 

@@ -75,6 +75,7 @@ class QueryAnalysis:
     years: set[int] = field(default_factory=set)
     year_ranges: list[tuple[int, int]] = field(default_factory=list)
     places: list[str] = field(default_factory=list)  # core names without suffix: 广东, 平坝
+    bare_places: list[str] = field(default_factory=list)  # those only a county's bare name (新建): no certain place
     articles: list[int] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
     doc_numbers: list[str] = field(default_factory=list)
@@ -133,6 +134,15 @@ def _posseg():
 
     jieba.setLogLevel(logging.WARNING)
     return pseg
+
+
+def bare_county(core: str, text: str) -> bool:
+    """Whether a place found in ``text`` is only a county or district's bare name (新建 of 新建楼盘,
+    城关, 和平): often a plain word, so it names no place for certain (the retriever still knows the
+    corpus's own places, 平坝). A name written with its suffix, a province or a city's is a place."""
+    if core in _PROVINCES or re.search(re.escape(core) + r"(?:省|市|州|盟|县|区|旗|自治)", text):
+        return False
+    return known_place(core) and not any(known_place(core + s) for s in ("市", "州", "盟"))
 
 
 def extract_places(text: str) -> list[str]:
@@ -265,6 +275,7 @@ def analyze(question: str) -> QueryAnalysis:
         years=years,
         year_ranges=ranges,
         places=places,
+        bare_places=[p for p in places if bare_county(p, norm)],
         articles=articles,
         titles=titles,
         doc_numbers=doc_numbers,

@@ -1,8 +1,10 @@
 """What an answer quotes from a clause: the best span, widened to what the question needs.
 
 A span is ``(start, end)`` offsets into the clause text. The best span (``spans.best_span``) is
-widened with its sentence's leading year, the list a sentence announces, the 责任单位 sentence a
-responsibility question needs, each asked year's sentence, and sentences covering missing terms.
+widened with its sentence's leading year, the list a sentence announces (and, for a list item, the
+sentence announcing it), the 责任单位 sentence a responsibility question needs, each asked year's
+sentence, and sentences covering missing terms. A short clause (an article of a law, mostly) is
+quoted whole.
 """
 from __future__ import annotations
 
@@ -18,21 +20,32 @@ from .spans import ClauseText, lead_year_part, sentence_of, term_match
 from .textutil import strip_span
 
 # A question asking who is responsible, and the sentence of a clause that says who.
-ASKS_RESPONSIBLE = re.compile(r"责任单位|牵头|负责|主管|(?:哪个|哪些|什么|哪家|哪几个)[^，,。？?；]{0,8}(?:部门|单位|机构)|谁来|由谁|是谁|归谁|责任部门")
+ASKS_RESPONSIBLE = re.compile(r"责任单位|牵头|负责|主管|(?:哪个|哪些|什么|哪家|哪几个)[^，,。？?；]{0,8}(?:部门|单位|机构)|谁来|由谁|是谁|归谁|责任部门"
+                              r"|(?:交|找|向|给|报)谁|谁(?:管|发|批|审批|认定|监管|颁发|核发|处理)")
 _RESPONSIBLE = re.compile(r"责任单位|牵头单位|责任部门|牵头部门|配合单位|负责单位|由[^，。；]{1,30}(?:负责|牵头)")
 TITLE_SENTENCE_CHARS = 24
 TITLE_FOLLOW_CHARS = 120
 EXTEND_MIN_GAIN = 0.25
+# a clause this short is quoted whole: its other sentence is most often what the question turns on
+# (有效期为2年。……应当在期满前30日内办理), and cutting it saves almost nothing
+SHORT_CLAUSE_CHARS = 160
 _DIGIT = re.compile(r"\d")
 _GAP = " \t\r\n\u3000，,；;：:、。"  # what may lie between two quoted spans for them to read as one
+_ITEM = re.compile(r"\s*[（(][一二三四五六七八九十]{1,3}[）)]")  # a list item's label
 _PART_STOPS = "，,；;。：:\n"
 # who acts: a department, office, government or institution named in a clause
 ACTING_UNIT = re.compile(r"部门|人民政府|委员会|[局厅委办处署]|机构|中心|机关|协会")
 
 
-def extend_spans(ct: ClauseText, hit: Hit, weights: dict[str, float], total: float, budget: int, q: QueryAnalysis | None = None, list_budget: int = 600) -> list[tuple[int, int]]:
+def extend_spans(ct: ClauseText, hit: Hit, weights: dict[str, float], total: float, budget: int, q: QueryAnalysis | None = None, list_budget: int = 600, whole_short: bool = True) -> list[tuple[int, int]]:
     """The best span, with its sentence's leading year ("2022年，") and any other sentence of the
-    clause that covers question terms the span misses (e.g. the 责任单位 sentence)."""
+    clause that covers question terms the span misses (e.g. the 责任单位 sentence); a short clause
+    whole (``whole_short``: the answer's first part, which has the room)."""
+    whole = strip_span(ct.text, 0, len(ct.text))
+    # (not when the question compares years or places: each part then needs its own room)
+    single = q is None or (len(q.years) <= 1 and len(set(q.places) - set(q.bare_places)) <= 1)
+    if whole_short and single and whole[1] - whole[0] <= min(SHORT_CLAUSE_CHARS, budget) and hit.clause.kind != "heading":
+        return [whole]
     a, b = hit.span.start, hit.span.end
     sa, _sb = sentence_of(ct, a)
     lead = lead_year_part(ct, sa, a)
@@ -66,6 +79,14 @@ def extend_spans(ct: ClauseText, hit: Hit, weights: dict[str, float], total: flo
                 break
             spans.append((s0, s1))
             used += s1 - s0
+    # a list item ("（一）业主委员会换届的；") is a condition of the sentence announcing the list
+    # ("有下列情形之一的，业主委员会应当聘请专业机构……审计："): that sentence says what follows from it
+    colon = max(text.rfind("：", 0, a), text.rfind(":", 0, a))
+    if _ITEM.match(text, a) and colon > 0 and "。" not in text[colon:a]:
+        head = strip_span(text, text.rfind("。", 0, colon) + 1, colon + 1)
+        if head[1] > head[0] and not any(x <= head[0] < y for x, y in spans) and used + head[1] - head[0] <= budget:
+            spans.append(head)
+            used += head[1] - head[0]
     question = q.normalized if q is not None else ""
     # each asked year stated elsewhere in the clause ("2020年……。2022年，孕产妇死亡率降到18/10万")
     if q is not None and len(q.years) > 1:

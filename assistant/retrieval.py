@@ -29,6 +29,7 @@ from indexer.records import Clause
 
 from .cache import BoundedCache
 from .config import AssistantConfig
+from .crossref import asks_penalty, cited_articles
 from .query import _PROVINCES, QueryAnalysis, analyze, place_core
 
 _PROVINCE_NAMES = frozenset(_PROVINCES)
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 # Characters that make a word a phrase fragment when glued to a term (率要 → 率, 数是 → 数).
 FUNCTION_CHARS = "是要的了在有为和与及等将把被从向对于就都也还再又达到呢吗么"
 _ARTICLE_LABEL = re.compile(r"^第([零〇一二三四五六七八九十百千两\d]+)条")
+# how many of the best fused clauses lend their rank to the articles that punish their breach
+PENALTY_SOURCES = 5
 
 
 SOFT_ONLY_COVERAGE_SCALE = 0.3
@@ -190,6 +193,8 @@ class Hit:
     named_other: bool = False  # the question names another document of the corpus (by title)
     dense_sim: float = 0.0  # cosine of question and clause (the lowest retrieved one when not retrieved densely)
     dense_gap: float = 0.0  # the best retrieved cosine minus this one
+    doc_missing_share: float = 0.0  # weight share of the question's own words its document never uses
+    focus_absent_doc: bool = False  # the word asked about occurs nowhere in the document
     features: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -235,6 +240,7 @@ class Retriever:
         self.doc_rows: dict[str, list[int]] = {}
         self.article_rows: dict[int, list[int]] = {}
         self.article_of_row: list[int | None] = []
+        self.penalty_rows: dict[tuple[str, int], list[int]] = {}  # (doc, article) → rows punishing its breach
         for row, c in enumerate(self.clauses):
             meta = self.documents.get(c.doc_id, {})
             ct = ClauseText.build(c.text, c.sentences, list(c.path), list(meta.get("years") or []))
@@ -246,6 +252,8 @@ class Retriever:
             self.article_of_row.append(art)
             if art is not None and c.kind != "heading":
                 self.article_rows.setdefault(art, []).append(row)
+            for cited in cited_articles(c.text):
+                self.penalty_rows.setdefault((c.doc_id, cited), []).append(row)
         self._doc_fold = {
             d: {
                 "jurisdiction": fold(str(m.get("jurisdiction") or "")),
@@ -455,6 +463,13 @@ class Retriever:
             for row in self.article_rows.get(art, []):
                 if mask is None or mask[row]:
                     fused.setdefault(row, 0.0)
+        # the article punishing the breach of a retrieved duty answers 罚多少 (it rarely shares the question's words)
+        if asks_penalty(q.normalized) and self.penalty_rows:
+            for row in sorted(fused, key=fused.get, reverse=True)[:PENALTY_SOURCES]:
+                art = self._article_of(row)
+                for prow in self.penalty_rows.get((self.clauses[row].doc_id, art), []) if art is not None else []:
+                    if prow != row and (mask is None or mask[prow]):
+                        fused[prow] = max(fused.get(prow, 0.0), fused[row])
         max_fused = ((cfg.bm25_weight if mode != "dense" else 0.0) + (cfg.dense_weight if mode != "bm25" else 0.0)) / (cfg.rrf_k + 1)
 
         named = self.named_documents(q)
@@ -478,6 +493,7 @@ class Retriever:
             h.dense_gap = top_sim - h.dense_sim
         hits.sort(key=lambda h: h.score, reverse=True)
         hits = self._dedupe(hits, max(top_k, 1))
+        self._doc_presence(hits, q, weights)
         unknown = frozenset(t for t in weights if self.doc_freq(t) == 0)
         return SearchResult(q, hits, weights, self.question_places(q), unknown, mode)
 
@@ -616,6 +632,22 @@ class Retriever:
             features=feats,
         )
 
+    def _doc_presence(self, hits: list[Hit], q: QueryAnalysis, weights: dict[str, float]) -> None:
+        """Whether each hit's document uses the question's words at all: a question about what a
+        document never mentions (滞纳金 of a regulation without one) is not answered by it."""
+        main = {t: w for t, w in weights.items() if t in self._main_terms(q)}
+        total = sum(main.values())
+        focus = fold(q.focus) if q.focus else ""
+        seen: dict[str, tuple[float, bool]] = {}
+        for h in hits:
+            d = h.clause.doc_id
+            if d not in seen:
+                rows = self.doc_rows.get(d, [])
+                absent = {t for t in main if not any(term_match(t, self._hay[r]) for r in rows)}
+                share = sum(main[t] for t in absent) / total if total > 0 else 0.0
+                seen[d] = (share, focus in absent)
+            h.doc_missing_share, h.focus_absent_doc = seen[d]
+
     def _names_corpus_document(self, asked: str) -> bool:
         """Whether a 《title》 of the question is the title of some document of the corpus."""
         got = self._named_cache.get(asked)
@@ -631,7 +663,8 @@ class Retriever:
         if cached is not None:
             return cached
         text = fold(re.sub(r"《[^《》]*》", " ", q.normalized))
-        places = [self._place_typo(fold(p)) for p in q.places if p]
+        # a county's bare name (新建 of 新建楼盘) is a place only when it is the corpus's own (平坝, below)
+        places = [self._place_typo(fold(p)) for p in q.places if p and p not in q.bare_places]
         for core in self._corpus_places:
             if core in text and not any(core in p or p in core for p in places):
                 places.append(core)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.decision import FEATURES, MODEL_PATH, load_confidence_model
+from assistant.decision import FEATURES, MODEL_PATH, RANK_FAILED, Candidate, add_relative_features, load_confidence_model
 from assistant.query import analyze, focus_term
 from assistant.quotes import _widen_to
 
@@ -28,8 +28,10 @@ def test_model_is_deterministic_and_monotone_in_its_strongest_signals():
     base = {f: 0.0 for f in FEATURES} | {"score": 0.8, "coverage": 0.9, "coverage_known": 0.9, "bm25_rr": 1.0, "dense_rr": 1.0, "rule_vote": 1.0}
     p = model.predict(base)
     assert p == model.predict(dict(base)) and 0.0 < p < 1.0
-    # a quote without the asked number, or far below the top candidate, is less likely right
-    assert model.predict(base | {"number_missing": 1.0}) < p
+    # a quote without the asked number (so also behind every candidate that states it), or far
+    # below the top candidate, is less likely right
+    assert model.predict(base | {"number_missing": 1.0, "rank_ok": RANK_FAILED}) < p
+    assert model.predict(base | {"rank_ok": 2.0}) < p
     assert model.predict(base | {"coverage": 0.1, "coverage_known": 0.1}) < p
 
 
@@ -47,6 +49,20 @@ def test_reliability_of_the_fit_is_recorded():
     assert sum(r["n"] for r in rows) > 500
     # high-confidence examples are mostly right, low-confidence ones mostly wrong
     assert rows[-1]["correct"] > 0.8 and rows[0]["correct"] < 0.2
+
+
+def test_relative_signals_rank_the_candidates_that_state_what_was_asked():
+    def cand(rank: int, number_missing: float, veto: str = "") -> Candidate:
+        return Candidate(hit=None, rank=rank, spans=[], quote="", features={"number_missing": number_missing, "unit_missing": 0.0}, veto=veto)  # type: ignore[arg-type]
+
+    cands = [cand(0, 1.0), cand(1, 0.0, veto="place"), cand(2, 0.0), cand(3, 0.5), cand(4, 1.0)]
+    add_relative_features(cands)
+    # the first clause lacks the asked fine: the third, which states it, is first among those that do
+    assert [c.features["rank_ok"] for c in cands] == [RANK_FAILED, RANK_FAILED, 0.0, 1.0, RANK_FAILED]
+    assert [c.features["number_ok_elsewhere"] for c in cands] == [1.0, 0.0, 0.0, 1.0, 1.0]
+    alone = [cand(0, 1.0), cand(1, 1.0)]
+    add_relative_features(alone)
+    assert [c.features["number_ok_elsewhere"] for c in alone] == [0.0, 0.0]
 
 
 # ------------------------------------------------------------------ the asked key noun
@@ -110,3 +126,70 @@ def test_another_province_is_a_certain_veto(assistant_qa):
     r = assistant_qa.retriever.search(analyze("云南省2025年每千人口托位数目标是多少"), top_k=10)
     cands = score_candidates(r, assistant_qa.config, assistant_qa.retriever.texts, assistant_qa.model)
     assert cands and all(c.veto == "place" for c in cands if c.hit.doc.get("jurisdiction"))
+
+
+# ------------------------------------------------------------------ places named for certain
+@pytest.mark.parametrize(
+    "question, places",
+    [
+        ("新建楼盘没按规定配太阳能热水系统，会被罚多少钱？", []),  # 新建 is also a district's bare name
+        ("新建区的养老服务用房要多大", ["新建"]),
+        ("杭州的养老服务设施怎么配", ["杭州"]),
+        ("云南省2025年每千人口托位数目标是多少", ["云南"]),
+    ],
+)
+def test_a_county_named_bare_is_no_certain_place(question, places, assistant_qa):
+    q = analyze(question)
+    assert [p for p in q.places if p not in q.bare_places] == places
+    assert assistant_qa.retriever.question_places(q) == places
+    # still not read as a content word either way
+    assert "新建" not in q.terms
+    # the corpus's own county named bare is its place
+    assert assistant_qa.retriever.question_places(analyze("平坝的卫生院要建几个")) == ["平坝"]
+
+
+# ------------------------------------------------------------------ laws nobody tuned for
+@pytest.fixture(scope="module")
+def general_qa(general_build):
+    from assistant import Assistant
+    from indexer.settings import Settings
+
+    _corpus, index_dir = general_build
+    return Assistant.load(index_dir, Settings(index_dir=index_dir))
+
+
+def test_penalty_clauses_name_the_articles_they_punish():
+    from assistant.crossref import asks_penalty, cited_articles as _cited_articles
+
+    assert _cited_articles("第三十八条 违反本条例第二十七条规定，不出租车位、车库给业主使用的") == [27]
+    assert _cited_articles("违反本条例第十条、第十二条第二款规定的，处五千元罚款") == [10, 12]
+    assert _cited_articles("违反本法第三条至第五条规定") == [3, 4, 5]
+    assert _cited_articles("依照本条例第十条规定办理") == []
+    assert asks_penalty("拒载罚多少？") and asks_penalty("要承担什么法律责任") and not asks_penalty("有效期多长")
+
+
+def test_a_fine_asked_is_found_in_the_article_punishing_the_duty(general_qa):
+    # the duty (第二十七条, 应当出租) shares the question's words; the fine is in 第三十八条, which only cites it
+    out = general_qa.ask("嘉兴的建设单位拒绝把没卖出去的车位出租给业主，罚款是多少？")
+    assert out["found"] and "五万元以上五十万元以下" in out["answer"], out["answer"]
+    assert out["citations"][0]["clause_id"].endswith("第三十八条")
+
+
+def test_a_short_article_is_quoted_whole(general_qa):
+    out = general_qa.ask("注册建筑师有效期届满想继续注册，什么时候要去办？")
+    assert out["found"] and "期满前30日内" in out["answer"] and "有效期为2年" in out["answer"], out["answer"]
+
+
+def test_a_list_item_is_quoted_with_the_sentence_announcing_it(general_qa):
+    # （二）…离职的 is a condition: what follows from it is in the sentence before the list
+    out = general_qa.ask("业主委员会财务负责人任期内离职的，要怎么办？")
+    assert out["found"] and "聘请专业机构" in out["answer"] and "财务负责人任期内离职" in out["answer"], out["answer"]
+
+
+def test_a_word_the_document_never_uses_counts_against_it(general_qa):
+    r = general_qa.retriever.search(analyze("失业保险费欠缴了，滞纳金怎么收？"), top_k=5)
+    g09 = [h for h in r.hits if h.clause.doc_id == "g09"]
+    assert g09 and all(h.focus_absent_doc and h.doc_missing_share > 0 for h in g09)
+    assert not general_qa.ask("失业保险费欠缴了，滞纳金怎么收？")["found"]
+    r = general_qa.retriever.search(analyze("业主委员会换届的时候要不要审计？"), top_k=5)
+    assert r.hits and not r.hits[0].focus_absent_doc and r.hits[0].doc_missing_share == 0.0

@@ -147,6 +147,12 @@ def test_states_quantity_by_kind():
         ("哪些部门负责监督？", set()),
         ("大病保险的费用由谁承担？", set()),
         ("医师资格考试制度是什么", set()),
+        # a yes/no question asks whether, not how much: its topic word names a rule
+        ("饭店能不能给包间定个最低消费？", set()),
+        ("店家可以收费吗？有什么前提？", set()),
+        ("是否收取押金", set()),
+        ("可以收多少押金吗", {"money", "multiple"}),
+        ("能不能领补贴，每月多少钱？", {"money", "multiple"}),
     ],
 )
 def test_asked_kinds(question, kinds):
