@@ -44,7 +44,9 @@ def extend_spans(ct: ClauseText, hit: Hit, weights: dict[str, float], total: flo
     whole = strip_span(ct.text, 0, len(ct.text))
     # (not when the question compares years or places: each part then needs its own room)
     single = q is None or (len(q.years) <= 1 and len(set(q.places) - set(q.bare_places)) <= 1)
-    if whole_short and single and whole[1] - whole[0] <= min(SHORT_CLAUSE_CHARS, budget) and hit.clause.kind != "heading":
+    # (nor when the question asks a year and the clause also states others: 2020's figure beside 2022's is a wrong number)
+    other_years = q is not None and bool(q.years) and bool(set(ct.year_val) - {int(y) for y in q.years})
+    if whole_short and single and not other_years and whole[1] - whole[0] <= min(SHORT_CLAUSE_CHARS, budget) and hit.clause.kind != "heading":
         return [whole]
     a, b = hit.span.start, hit.span.end
     sa, _sb = sentence_of(ct, a)

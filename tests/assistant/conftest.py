@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -57,6 +58,8 @@ def serving(index_dir: Path, env: dict[str, str]):
     port = free_port()
     cmd = [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--index", str(index_dir), "--log-level", "warning"]
+    if "PQA_DATA_DIR" not in env:  # the workspace and uploads of a test server never land in var/data
+        env = {**env, "PQA_DATA_DIR": tempfile.mkdtemp(prefix="pqa-serve-data-")}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -119,11 +122,11 @@ class ThreadedServer:
 
 
 @pytest.fixture(scope="session")
-def keyed_server(assistant_qa):
+def keyed_server(assistant_qa, tmp_path_factory):
     """A second server (same loaded index, in a thread) that requires ``X-API-Key``."""
     from assistant import create_app
     from indexer.settings import Settings
 
-    app = create_app(Settings(api_key=API_KEY), assistant=assistant_qa)
+    app = create_app(Settings(api_key=API_KEY, data_dir=tmp_path_factory.mktemp("keyed-data")), assistant=assistant_qa)
     with ThreadedServer(app, free_port()) as srv:
         yield srv.url

@@ -233,12 +233,12 @@ def test_app_loads_index_at_startup_and_refuses_a_missing_one(seed_index_dir, tm
     from assistant import create_app
     from indexer.settings import Settings
 
-    app = create_app(Settings(index_dir=seed_index_dir))
+    app = create_app(Settings(index_dir=seed_index_dir, data_dir=tmp_path / "data"))
     with TestClient(app) as c:
         assert c.get("/health").json()["clauses"] > 100
         r = c.post("/ask", json={"question": "2022年孕产妇死亡率目标是多少"})
         assert r.status_code == 200 and "18/10万" in r.json()["answer"]
-    app = create_app(Settings(index_dir=tmp_path / "missing"))
+    app = create_app(Settings(index_dir=tmp_path / "missing", data_dir=tmp_path / "data"))
     with pytest.raises(Exception):
         with TestClient(app):
             pass
