@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"index: {qa.health()['index_dir']} · {len(qa.index.clauses)} clauses · model {qa.index.model} · loaded in {load_s:.1f}s")
+    print(f"index: {qa.index.index_dir} · {len(qa.index.clauses)} clauses · model {qa.index.model} · loaded in {load_s:.1f}s")
     print(f"questions: {len(qs)} · cores: {os.cpu_count()} · OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     found = sum(1 for q in qs if qa.ask(q)["found"])  # also warms nothing: ask() caches embeddings only
     qa.retriever._qvec_cache.clear()
