@@ -5,7 +5,8 @@ is kept under ``data_dir/originals/<sha256><suffix>`` (content-addressed) and a 
 One writer thread takes the jobs in order: it reads the document (a file that cannot be read fails
 with its reason and changes nothing), places it in the corpus folder's ``uploads/`` with its
 metadata in ``uploads/manifest.toml``, and runs the ordinary incremental build (only new text is
-embedded; the new index version is written aside and swapped into place). The service then loads
+embedded; the new index version is written aside and swapped into place) in a child process, so a
+parser that crashes or needs much memory never takes the service down. The service then loads
 the new version and switches to it between requests: a request in flight finishes on the version
 it started with. A failed build puts the corpus back as it was; the previous version keeps serving.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import queue
 import threading
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 UPLOADS = "uploads"
 QUEUE_MAX = 32
+BUILD_TIMEOUT_S = 3600.0  # one document's build, in its own process (see build_in_child)
 META_FIELDS = ("title", "doc_number", "issuer", "date", "jurisdiction", "status", "period")
 
 
@@ -209,7 +212,7 @@ class Library:
         self._set(job.doc_id, "embedding")
         t0 = time.perf_counter()
         try:
-            report = build_index(self.settings, corpus_dir=self.corpus_dir, out_dir=self.index_dir, show_progress=False)
+            report = build_in_child(self.settings, self.corpus_dir, self.index_dir)
             self.on_new_index(self.index_dir)
         except Exception as exc:
             _restore(uploads, before)
@@ -217,12 +220,12 @@ class Library:
             self._set(job.doc_id, "failed", reason=f"index not updated: {reason}")
             log.warning("indexing %s failed: %s (the previous index keeps serving)", job.doc_id, reason)
             return
-        skipped = next((s["reason"] for s in report.skipped if s["file"] == f"{UPLOADS}/{job.doc_id}{Path(job.filename).suffix.lower()}"), None)
+        skipped = next((s["reason"] for s in report["skipped"] if s["file"] == f"{UPLOADS}/{job.doc_id}{Path(job.filename).suffix.lower()}"), None)
         if skipped and job.action != "delete":
             self._set(job.doc_id, "failed", reason=skipped)
             return
-        self._set(job.doc_id, "ready", seconds=round(time.perf_counter() - t0, 2), embedded=report.embedded)
-        log.info("%s %s: index updated in %.1fs (%d embedded)", job.action, job.doc_id, time.perf_counter() - t0, report.embedded)
+        self._set(job.doc_id, "ready", seconds=round(time.perf_counter() - t0, 2), embedded=report["embedded"])
+        log.info("%s %s: index updated in %.1fs (%d embedded)", job.action, job.doc_id, time.perf_counter() - t0, report["embedded"])
 
     # ------------------------------------------------------------------ status file
     def _set(self, doc_id: str, status: str, **extra: Any) -> None:
@@ -243,6 +246,44 @@ class Library:
             if st.get("status") in ("queued", "parsing", "embedding"):
                 st.update(status="failed", reason="interrupted by a restart: upload it again")
         return data
+
+
+def build_in_child(settings: Settings, corpus_dir: Path, index_dir: Path, timeout_s: float = BUILD_TIMEOUT_S) -> dict[str, Any]:
+    """The incremental build, run in a child process: a parser that crashes, leaks or needs much
+    memory for one large document takes the child down, never the service. Returns the build
+    report's ``embedded`` and ``skipped``; raises ``RuntimeError`` (one line) when it fails."""
+    ctx = multiprocessing.get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_build_child, args=(settings.model_dump_json(), str(corpus_dir), str(index_dir), sender),
+                        name="index-builder", daemon=True)
+    child.start()
+    sender.close()
+    try:
+        result = receiver.recv() if receiver.poll(timeout_s) else None
+    except EOFError:
+        result = None
+    child.join(timeout=30)
+    if child.is_alive():
+        child.kill()
+        child.join()
+    if result is None:
+        raise RuntimeError(f"the index builder stopped without a result (exit {child.exitcode})")
+    if not result.get("ok"):
+        raise RuntimeError(str(result.get("error") or "the index build failed"))
+    return result
+
+
+def _build_child(settings_json: str, corpus_dir: str, index_dir: str, sender) -> None:
+    """Child process: build, then send ``{"ok", "embedded", "skipped"}`` or ``{"ok": False, "error"}``."""
+    try:
+        settings = Settings.model_validate_json(settings_json)
+        report = build_index(settings, corpus_dir=Path(corpus_dir), out_dir=Path(index_dir), show_progress=False)
+        sender.send({"ok": True, "embedded": report.embedded, "skipped": list(report.skipped)})
+    except Exception as exc:  # noqa: BLE001 - the parent reports it as the document's reason
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        sender.send({"ok": False, "error": text[:300]})
+    finally:
+        sender.close()
 
 
 def _built_from(index_dir: Path) -> Path | None:

@@ -24,6 +24,8 @@ a 500 only for a bug, never with a traceback.
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import logging
 import re
@@ -159,6 +161,7 @@ def create_app(
         """Load the new index version and serve it from the next request on (in-flight ones finish on theirs)."""
         app.state.assistant = Assistant.load(path, settings, config)
         log.info("serving the index built at %s", app.state.assistant.health().get("built_at"))
+        release_memory()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -355,6 +358,16 @@ async def _read_limited(file: UploadFile, limit: int) -> bytes:
             raise LibraryError(f"the file is larger than {limit // (1024 * 1024)} MB", 413)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def release_memory() -> None:
+    """Free the previous index version now and hand the freed pages back to the system (glibc keeps
+    them otherwise, and each rebuild would look like growth)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def _disk_version(index_dir: Path) -> str | None:

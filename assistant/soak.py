@@ -195,11 +195,18 @@ class Soak:
             for k in range(n):
                 time.sleep(self.seconds / (n + 2))
                 t0 = time.perf_counter()
+                for _ in range(120):  # the library's requests are shed like any other: retry after a 503
+                    if k % 2 == 0:
+                        r = c.post("/documents", files={"file": ("soak-upload.txt", UPLOAD_TEXT.encode("utf-8"), "text/plain")})
+                    else:
+                        r = c.delete(f"/documents/{doc_id}") if doc_id else None
+                    if r is None or r.status_code != 503:
+                        break
+                    time.sleep(0.5)
                 if k % 2 == 0:
-                    r = c.post("/documents", files={"file": ("soak-upload.txt", UPLOAD_TEXT.encode("utf-8"), "text/plain")})
-                    doc_id = r.json().get("doc_id") if r.status_code == 202 else None
-                else:
-                    r = c.delete(f"/documents/{doc_id}") if doc_id else None
+                    doc_id = r.json().get("doc_id") if r is not None and r.status_code == 202 else None
+                    if doc_id is None:
+                        print(f"upload refused: HTTP {r.status_code if r is not None else '-'} {r.text[:200] if r is not None else ''}", file=sys.stderr)
                 state = "not started"
                 while doc_id and time.perf_counter() - t0 < 300:
                     st = c.get(f"/documents/{doc_id}/status")

@@ -193,3 +193,17 @@ def test_metadata_is_edited_without_a_new_file(library_server):
         assert meta["jurisdiction"] == "丽水市"  # what was not sent stays
         assert c.put(f"/documents/{doc_id}", data={}).status_code == 422
         assert c.put("/documents/nope", data={"title": "x"}).status_code == 404
+
+
+def test_the_build_runs_in_a_child_process_and_reports_its_failure(tmp_path):
+    """A build that fails in the child comes back as one line; the caller's process is untouched."""
+    from assistant.library import build_in_child
+
+    empty = tmp_path / "corpus"
+    empty.mkdir()
+    (empty / "notes.bin").write_bytes(b"\x00\x01" * 64)
+    settings = Settings(corpus_dir=empty, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
+    with pytest.raises(RuntimeError) as exc:
+        build_in_child(settings, empty, tmp_path / "index")
+    assert "\n" not in str(exc.value) and str(exc.value)
+    assert not (tmp_path / "index" / "manifest.json").exists()  # nothing half-written
