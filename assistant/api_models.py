@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -21,6 +23,20 @@ class FiltersModel(BaseModel):
     year_from: Annotated[int, Field(strict=True, ge=1900, le=2200)] | None = None
     year_to: Annotated[int, Field(strict=True, ge=1900, le=2200)] | None = None
     kinds: list[Literal[CLAUSE_KINDS]] | None = None  # type: ignore[valid-type]
+    # each law as in force on this date (YYYY-MM-DD); without it, the version in force today
+    as_of: Annotated[str, Field(strict=True, max_length=10)] | None = None
+
+    @field_validator("as_of")
+    @classmethod
+    def _date(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+                raise ValueError(v)
+            return date.fromisoformat(v).isoformat()
+        except ValueError:
+            raise ValueError(f"as_of must be a date YYYY-MM-DD (e.g. 2022-01-01), got {v!r}") from None
 
     @model_validator(mode="after")
     def _range(self) -> "FiltersModel":

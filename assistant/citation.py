@@ -5,9 +5,10 @@
     《贵州省进一步完善医疗卫生服务体系的实施方案（征求意见稿）》“一、总体要求”：“……每千人口拥有3岁以下婴幼儿托位数4.5个……”
     《卫生健康服务能力提升“八大工程”行动计划（2019—2022年）》（黔府办函〔2019〕12号）“一、目标任务”（三）：“……2022年,孕产妇死亡率降到18/10万……”
     《中华人民共和国医师法》第八条：“医师资格考试由省级以上人民政府卫生健康主管部门组织实施。”
+    《中华人民共和国民事诉讼法》（2023年修正）第一条：“……”
 
-Title, then the 文号 when known, then the location (the 第X条 article, or the heading path and
-the clause's own label), then the quote, with …… where it leaves out text of the clause.
+Title, then the version of a law when known (2023年修正), then the 文号 when known, then the
+location (the 第X条 article, or the heading path and the clause's own label), then the quote, with …… where it leaves out text of the clause.
 """
 from __future__ import annotations
 
@@ -154,7 +155,8 @@ def location(clause: Clause, ancestors: list[Clause]) -> str:
 def format_cite(doc: dict[str, Any], clause: Clause, ancestors: list[Clause], quote: str, *, partial_start: bool, partial_end: bool) -> str:
     title = clean_title(str(doc.get("title") or clause.title or clause.doc_id))
     number = doc.get("doc_number")
-    head = f"《{title}》" + (f"（{number}）" if number else "")
+    version = doc.get("version_label")
+    head = f"《{title}》" + (f"（{version}）" if version else "") + (f"（{number}）" if number else "")
     loc = location(clause, ancestors)
     q = quote.strip()
     if loc and q.startswith(loc) and not partial_start:
@@ -199,6 +201,8 @@ class Citation:
     role_label: str = ""
     pages: list[int] = field(default_factory=list)  # pages of a PDF source the clause lies on
     ocr: bool = False  # its text was recognised from a scanned page
+    version_label: str | None = None  # 2023年修正: which version of a law is quoted
+    validity: str | None = None  # 现行有效 / 已被修改 / 已废止 / 尚未生效 (as of the index build)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -254,6 +258,8 @@ def build_citation(
         quote_spans=[[a, b] for a, b in spans],
         pages=list(clause.pages),
         ocr=bool(clause.ocr),
+        version_label=doc.get("version_label"),
+        validity=doc.get("validity"),
     )
 
 

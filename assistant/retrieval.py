@@ -18,6 +18,7 @@ from functools import lru_cache
 import re
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Iterable
 
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.places import known_place
+from indexer.versions import Version, group_versions, in_force
 from indexer.records import Clause
 
 from .cache import BoundedCache
@@ -147,6 +149,7 @@ class Filters:
     year_from: int | None = None
     year_to: int | None = None
     kinds: tuple[str, ...] | None = None
+    as_of: str | None = None  # ISO date: each law as in force then (default: today's version)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> "Filters":
@@ -166,11 +169,27 @@ class Filters:
             year_from=d.get("year_from"),
             year_to=d.get("year_to"),
             kinds=tup(d.get("kinds")),
+            as_of=_iso_date(d.get("as_of")),
         )
 
     @property
     def active(self) -> bool:
-        return any(v is not None for v in (self.documents, self.jurisdiction, self.year_from, self.year_to, self.kinds))
+        return any(v is not None for v in (self.documents, self.jurisdiction, self.year_from, self.year_to, self.kinds, self.as_of))
+
+
+def _iso_date(value: Any) -> str | None:
+    """``as_of`` as ``YYYY-MM-DD`` (a date object or such a string); anything else is a FilterError."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    s = str(value).strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+            raise ValueError(s)
+        return date.fromisoformat(s).isoformat()
+    except ValueError:
+        raise FilterError(f"filters.as_of must be a date YYYY-MM-DD, got {str(value)[:40]!r}") from None
 
 
 @dataclass
@@ -225,7 +244,7 @@ class Retriever:
         self._qvec_cache: BoundedCache[str, np.ndarray] = BoundedCache(4096, 16 << 20)
         self._df: BoundedCache[str, int] = BoundedCache(200_000, 32 << 20)
         self._bigrams: dict[int, set[str]] = {}
-        self._mask_cache: BoundedCache[Filters, np.ndarray] = BoundedCache(256, 64 << 20)
+        self._mask_cache: BoundedCache[Any, np.ndarray] = BoundedCache(256, 64 << 20)
         self._named_cache: BoundedCache[str, bool] = BoundedCache(4096, 4 << 20)
         self.clauses: list[Clause] = list(index.clauses)
         self.n = len(self.clauses)
@@ -263,6 +282,13 @@ class Retriever:
             }
             for d, m in self.documents.items()
         }
+
+        self._version_groups = group_versions(
+            Version(d, str(m["version_group"]), m.get("promulgated"), m.get("effective"))
+            for d, m in self.documents.items()
+            if m.get("version_group") and m.get("effective")
+        )
+        self._multi_version = any(len(vs) > 1 for vs in self._version_groups.values())
 
         self._title_short = {d: _short_title(str(m.get("title") or "")) for d, m in self.documents.items()}
         self._corpus_places = sorted(
@@ -364,10 +390,22 @@ class Retriever:
             return doc_id
         return self.alias_of.get(doc_id)
 
+    def versions_hidden(self, as_of: str | None, named: Iterable[str] = ()) -> set[str]:
+        """Documents not searched on ``as_of``: within each title, every version but the one in force
+        then. Without ``as_of`` (today), only titles with several versions, and documents named in
+        the filters stay; documents without dates are never hidden."""
+        day = as_of or date.today().isoformat()
+        groups = self._version_groups if as_of else {g: vs for g, vs in self._version_groups.items() if len(vs) > 1}
+        versions = [v for vs in groups.values() for v in vs]
+        keep = set(in_force(versions, day).values()) | (set() if as_of else set(named))
+        return {v.doc_id for v in versions} - keep
+
     def filter_mask(self, f: Filters) -> np.ndarray | None:
-        if not f.active:
+        # the default (no as_of) hides superseded versions as of today: part of the cache key
+        key = (f, date.today().isoformat()) if f.as_of is None and self._multi_version else f
+        if not f.active and not self._multi_version:
             return None
-        cached = self._mask_cache.get(f)
+        cached = self._mask_cache.get(key)
         if cached is not None:
             return cached
         allowed_docs = set(self.documents)
@@ -383,6 +421,7 @@ class Retriever:
             if unknown:
                 raise FilterError(f"unknown document id(s) in filters.documents: {', '.join(unknown)}")
             allowed_docs &= resolved
+        allowed_docs -= self.versions_hidden(f.as_of, allowed_docs if f.documents is not None else ())
         if f.jurisdiction is not None:
             wanted = [fold(j).strip() for j in f.jurisdiction if str(j).strip()]
             keep = set()
@@ -409,7 +448,7 @@ class Retriever:
             kinds = set(f.kinds)
             kind_mask = np.array([c.kind in kinds for c in self.clauses], dtype=bool)
             mask &= kind_mask
-        self._mask_cache.put(f, mask)
+        self._mask_cache.put(key, mask)
         return mask
 
     # ------------------------------------------------------------------ search

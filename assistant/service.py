@@ -7,11 +7,14 @@
     GET  /clauses/{id}       one clause with its parent, neighbours and children (ids contain "/")
     GET  /documents          {"documents": [metadata…]}
     GET  /documents/{doc_id} metadata + clause tree (an alias id resolves to the indexed document)
+    GET  /documents/{doc_id}/versions  {"doc_id", "title", "versions": [{"doc_id", "version_label",
+                             "promulgated", "effective", "validity"}]} (the versions of its title, newest first)
     GET  /health             index info (open even when an API key is set)
     /conversations, /basket, /feedback: the user's workspace (``workspace_api.py``, docs/workspace-api.md)
 
 Filters: ``documents: [doc_id]``, ``jurisdiction: str | [str]``, ``year_from``, ``year_to``,
-``kinds: [clause|table_row|paragraph|heading]``; unknown keys are refused.
+``kinds: [clause|table_row|paragraph|heading]``, ``as_of: "YYYY-MM-DD"`` (each law as in force then;
+without it, a title with several versions answers from the one in force today); unknown keys are refused.
 
 Follow-ups: ``history`` (≤ 20 earlier turns, oldest first, each ``{"question", "resolved_question"?,
 "slots"?}``) or ``conversation_id`` (a stored conversation of this user: its turns are the history
@@ -40,6 +43,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.settings import Settings, get_settings
+from indexer.versions import versions_listing
 
 from .api_models import MAX_QUESTION, AskRequest, SearchRequest  # noqa: F401 (MAX_QUESTION re-exported)
 from .candidates import EVALS_FILENAME
@@ -284,6 +288,15 @@ def create_app(
         if doc is None:
             raise StarletteHTTPException(status_code=404, detail=f"unknown document id: {doc_id}")
         return doc
+
+    @api.get("/documents/{doc_id}/versions")
+    def document_versions(doc_id: str, request: Request) -> dict[str, Any]:
+        assistant = qa(request)
+        real = assistant.retriever.resolve_doc_id(doc_id)
+        out = versions_listing(real, assistant.index.documents) if real is not None else None
+        if out is None:
+            raise StarletteHTTPException(status_code=404, detail=f"unknown document id: {doc_id}")
+        return out
 
     @api.post("/documents", status_code=202)
     async def upload(request: Request, file: UploadFile = File(...), title: str = Form(""), doc_number: str = Form(""),

@@ -9,6 +9,7 @@ import re
 import tomllib
 import unicodedata
 import zlib
+from datetime import date
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -20,12 +21,13 @@ from .places import jurisdiction_from_title
 from .records import Document
 from .officialheader import read_header
 from .readers import UnreadableDocument, read_document
+from .versions import HEADER_SCAN, Version, repealed_titles, says_repealed, validities, version_group, version_info
 
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.toml"
 # Bumped whenever parsing changes the clauses a file produces (part of the corpus fingerprint).
-PARSER_VERSION = "5"
+PARSER_VERSION = "6"  # 6: version and validity metadata
 SHINGLE = 5
 DUPLICATE_JACCARD = 0.85
 DUPLICATE_CONTAINMENT = 0.95
@@ -151,6 +153,7 @@ def load_corpus(corpus_dir: Path, progress: Callable[[str], None] | None = None,
     if cache is not None:
         cache.prune()
     documents = fold_near_duplicates(documents, parsed)
+    assign_validity(documents, parsed)
     return Corpus(documents, skipped, digest.hexdigest(), len(files), parsed)
 
 
@@ -232,7 +235,39 @@ def _document(doc_id: str, source: str, meta: dict[str, Any], parsed: ParsedDocu
         status=meta.get("status"),
         fingerprint=sha,
         clauses=parsed.clauses,
+        version_group=version_group(title),
+        **_version_fields(source, meta, parsed),
     )
+
+
+def _version_fields(source: str, meta: dict[str, Any], parsed: ParsedDocument) -> dict[str, Any]:
+    """公布日期, 施行日期 and label of a document whose name or header dates it (else nothing)."""
+    texts = [c.text for c in parsed.clauses]
+    info = version_info(source, texts[: HEADER_SCAN + 2], texts, date_hint=meta.get("date"), status=meta.get("status"))
+    if info.label is None:
+        return {}
+    out: dict[str, Any] = {"promulgated": info.promulgated, "effective": info.effective, "version_label": info.label}
+    if info.repealed:
+        out["validity"] = "已废止"
+    return out
+
+
+def assign_validity(documents: list[Document], parsed: dict[str, ParsedDocument], as_of: str | None = None) -> None:
+    """Each dated document's status on ``as_of`` (default today) among the versions of its title;
+    a title that a text in force repeals (《…》同时废止) is 已废止."""
+    day = as_of or date.today().isoformat()
+    versions = [
+        Version(d.doc_id, d.version_group or "", d.promulgated, d.effective, says_repealed(d.status))
+        for d in documents
+        if d.effective
+    ]
+    gone: set[str] = set()
+    for d in documents:
+        if d.effective and d.effective <= day and d.doc_id in parsed:
+            gone.update(g for g in repealed_titles(c.text for c in parsed[d.doc_id].clauses) if g != d.version_group)
+    by_id = {d.doc_id: d for d in documents}
+    for doc_id, status in validities(versions, day, gone).items():
+        by_id[doc_id].validity = status
 
 
 def _title_from_source(source: str, parsed: ParsedDocument) -> str:
@@ -290,6 +325,8 @@ def fold_near_duplicates(documents: list[Document], parsed: dict[str, ParsedDocu
         for other_id in sorted(lsh.query(hashes[d.doc_id])):
             if other_id == d.doc_id or other_id in dropped or d.doc_id in dropped:
                 continue
+            if _other_version(d, by_id[other_id]):
+                continue  # two versions of one law are both indexed (their shared texts are embedded once)
             a, b = sets[d.doc_id], sets[other_id]
             inter = len(a & b)
             jaccard = inter / max(1, len(a | b))
@@ -301,6 +338,14 @@ def fold_near_duplicates(documents: list[Document], parsed: dict[str, ParsedDocu
             dropped.add(drop.doc_id)
             log.info("near-duplicate: %s is an alias of %s (jaccard %.2f)", drop.source, keep.source, jaccard)
     return [d for d in documents if d.doc_id not in dropped]
+
+
+def _other_version(a: Document, b: Document) -> bool:
+    """Two dated versions of one title (民事诉讼法 2021年修正 and 2023年修正), not two copies of one."""
+    return bool(
+        a.version_group and a.version_group == b.version_group and a.promulgated and b.promulgated
+        and (a.promulgated != b.promulgated or a.version_label != b.version_label)
+    )
 
 
 def _prefer(a: Document, b: Document, parsed: dict[str, ParsedDocument]) -> tuple[Document, Document]:

@@ -72,6 +72,12 @@ class Document:
     aliases: list[dict[str, Any]] = field(default_factory=list)
     fingerprint: str = ""
     clauses: list[Clause] = field(default_factory=list)
+    # the version of a law (indexer.versions): 公布日期, 施行日期 (ISO), 2023年修正, title key, 现行有效 …
+    promulgated: str | None = None
+    effective: str | None = None
+    version_label: str | None = None
+    version_group: str | None = None
+    validity: str | None = None  # as of the build
 
     def metadata(self) -> dict[str, Any]:
         """Everything but the clauses."""
