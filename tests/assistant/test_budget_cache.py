@@ -63,7 +63,8 @@ def test_filter_cache_of_the_retriever_stays_bounded(assistant_qa):
     r = assistant_qa.retriever
     for i in range(400):  # distinct 100-character jurisdictions: each a new key
         r.filter_mask(Filters(jurisdiction=(f"{i:03d}" + "某" * 97,)))
-    assert len(r._mask_cache) <= r._mask_cache.max_entries and r._mask_cache.nbytes <= r._mask_cache.max_bytes
+    cache = r.filters._cache
+    assert len(cache) <= cache.max_entries and cache.nbytes <= cache.max_bytes
 
 
 def test_bounded_cache_is_thread_safe():
