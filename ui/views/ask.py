@@ -53,9 +53,17 @@ def sidebar_filters(client: ApiClient) -> dict[str, Any] | None:
         lo, hi = min(years), max(max(years), min(years) + 1)
         if sb.checkbox("按年份筛选", key="f_use_years"):
             year_from, year_to = sb.slider("年份", lo, hi, (lo, hi), key="f_years")
+    as_of = None
+    if any(d.get("version_label") for d in docs):
+        # several versions of a law: the one in force today unless another day is asked
+        if sb.checkbox("按某日有效的法规版本", key="f_use_as_of"):
+            as_of = sb.date_input("有效日期", key="f_as_of", format="YYYY-MM-DD")
     top_k = sb.slider("引用条数上限", 1, 20, 5, key="f_top_k")
     st.session_state["_top_k"] = top_k
-    return build_filters(chosen_docs, chosen_places, year_from, year_to)
+    filters = build_filters(chosen_docs, chosen_places, year_from, year_to)
+    if as_of is not None:
+        filters = {**(filters or {}), "as_of": as_of.isoformat()}
+    return filters
 
 
 def render_response(response: dict[str, Any], idx: int) -> None:
