@@ -5,6 +5,9 @@
                                 "slots", "took_ms"} (+ "conversation_id", "turn_id" with a conversation)
     POST /search             {"question" (or "query"), "top_k"=10, "filters"?} → {"question", "results", "took_ms"}
     GET  /clauses/{id}       one clause with its parent, neighbours and children (ids contain "/")
+    GET  /clauses/{id}/versions  对照: {"clause_id", "doc_id", "label", "version_label", "validity", "versions":
+                             [{"doc_id", "version_label", "validity", "clause_id", "label", "text", "similarity",
+                             "match", "diff": [{"op", "text"}]…}]} the matching clause of each other version (``compare.py``)
     GET  /documents          {"documents": [metadata…]}
     GET  /documents/{doc_id} metadata + clause tree (an alias id resolves to the indexed document)
     GET  /documents/{doc_id}/versions  {"doc_id", "title", "versions": [{"doc_id", "version_label",
@@ -47,6 +50,7 @@ from indexer.versions import versions_listing
 
 from .api_models import MAX_QUESTION, AskRequest, SearchRequest  # noqa: F401 (MAX_QUESTION re-exported)
 from .candidates import EVALS_FILENAME
+from .compare import clause_versions as compare_versions
 from .config import AssistantConfig
 from .engine import Assistant, AssistantError, index_version
 from .guard import GuardLimits, RequestGuard
@@ -269,6 +273,13 @@ def create_app(
     def search(body: SearchRequest, request: Request) -> dict[str, Any]:
         filters = body.filters.model_dump(exclude_none=True) if body.filters else None
         return qa(request).search(body.text, top_k=body.top_k, filters=filters, mode=body.mode)
+
+    @api.get("/clauses/{clause_id:path}/versions")  # before /clauses/{id}: its path converter would swallow /versions
+    def clause_versions(clause_id: str, request: Request) -> dict[str, Any]:
+        out = compare_versions(qa(request).index, clause_id)
+        if out is None:
+            raise StarletteHTTPException(status_code=404, detail=f"unknown clause id: {clause_id}")
+        return out
 
     @api.get("/clauses/{clause_id:path}")
     def clause(clause_id: str, request: Request) -> dict[str, Any]:

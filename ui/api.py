@@ -172,6 +172,10 @@ class ApiClient:
     def clause(self, clause_id: str) -> dict[str, Any]:
         return self.request("GET", clause_path(clause_id))
 
+    def clause_versions(self, clause_id: str) -> dict[str, Any]:
+        """GET /clauses/{id}/versions: the clause in the other versions of its law, with a diff (对照)."""
+        return self.request("GET", clause_path(clause_id) + "/versions")
+
     def documents(self) -> list[dict[str, Any]]:
         data = self.request("GET", "/documents")
         if isinstance(data, dict):  # tolerate {"documents": [...]}

@@ -1,19 +1,25 @@
-"""Streamlit widgets shared by the pages: the citation card and the service-problem message."""
+"""Streamlit widgets shared by the pages: the citation card (with its 对照 of other versions) and the
+service-problem message."""
 from __future__ import annotations
 
 import html
+import logging
 import os
 from typing import Any
 from urllib.parse import quote as quote_url
 
 import streamlit as st
 
-from ui import basket, nav
+from ui import basket, identity, nav
 from ui.api import ApiProblem, ServiceError, api_url_from_env
-from ui.format import (problem_text, cite_string, clause_link, doc_line, escape_html, escape_md, heading_path, highlight_html,
-                       lines_text)
+from ui.format import (problem_text, cite_string, clause_link, diff_side_html, doc_line, escape_html, escape_md,
+                       heading_path, highlight_html, lines_text, version_line)
+
+log = logging.getLogger(__name__)
 
 GREY = "#8a8f98"
+VERSIONS_CACHE = "_clause_versions"  # session_state: clause id → its 对照 (or None), oldest dropped first
+VERSIONS_CACHE_MAX = 100
 
 
 def service_problem(exc: ApiProblem) -> None:
@@ -110,6 +116,63 @@ def citation_card(citation: dict[str, Any], number: int | None, key: str, *,
             with cols[2]:
                 copy_button(cite)
             cols[3].markdown(f"[新标签页打开 ↗]({clause_link(citation['clause_id'])})")
+        if citation.get("clause_id") and citation.get("version_label"):  # only dated law versions can have others
+            versions_compare(citation["clause_id"], key)
+
+
+def clause_versions(clause_id: str) -> dict[str, Any] | None:
+    """The service's 对照 of a clause, fetched once per session and clause (None when it cannot be had)."""
+    cache: dict[str, Any] = st.session_state.setdefault(VERSIONS_CACHE, {})
+    if clause_id in cache:
+        return cache[clause_id]
+    try:
+        data = identity.session_client(st.session_state).clause_versions(clause_id)
+    except ServiceError as exc:
+        if exc.status >= 500:
+            log.warning("对照 of %s: %s", clause_id, exc.message)
+            return None  # not cached: the next rerun tries again
+        data = None  # 404: the clause is gone (index rebuilt), or a service without 对照
+    except ApiProblem as exc:
+        log.warning("对照 of %s: %s", clause_id, exc.message)
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("versions"), list):
+        data = None
+    cache[clause_id] = data
+    while len(cache) > VERSIONS_CACHE_MAX:
+        cache.pop(next(iter(cache)))
+    return data
+
+
+def versions_compare(clause_id: str, key: str) -> None:
+    """An expander 对照其他版本（N） when the clause's law has other versions: per version its label,
+    validity and the two texts side by side, deletions struck through, insertions underlined.
+    Its content is only built while it is open."""
+    data = clause_versions(clause_id)
+    versions = [v for v in (data or {}).get("versions") or [] if isinstance(v, dict)]
+    if not versions:
+        return
+    exp = st.expander(f"对照其他版本（{len(versions)}）", key=f"cmp-{key}", icon=":material/compare:",
+                      on_change="rerun")
+    if not exp.open:
+        return
+    here = version_line(data) or "本版本"
+    with exp:
+        for i, v in enumerate(versions):
+            label = f" · {v['label']}" if v.get("label") else ""
+            st.markdown(f"**{escape_md(version_line(v) + label)}**")
+            if not v.get("clause_id"):
+                st.caption(escape_md(str(v.get("note") or "本版本无对应条款")))
+                continue
+            if v.get("match") == "similar":
+                score = v.get("similarity")
+                st.caption("条号不同，按条文相似度对应" + (f"（相似度 {score:.0%}）" if isinstance(score, (int, float)) else ""))
+            left, right = st.columns(2)
+            left.caption(escape_md(f"本条（{here}）"))
+            left.markdown(diff_side_html(v.get("diff"), "old"), unsafe_allow_html=True)
+            right.caption(escape_md(version_line(v)))
+            right.markdown(diff_side_html(v.get("diff"), "new"), unsafe_allow_html=True)
+            right.button("查看该版本条款", key=f"cmp-open-{key}-{i}", icon=":material/article:", type="tertiary",
+                         on_click=nav.open_clause, args=(v["clause_id"],))
 
 
 def reconnect_banner(url: str) -> None:

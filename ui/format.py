@@ -204,3 +204,33 @@ def check_question(text: str | None, limit: int) -> tuple[str | None, str | None
         return None, (f"问题过长：共 {len(question)} 字，服务最多接受 {limit} 字，未发送。"
                       "请只保留要问的部分（原文已保留在下方，可复制修改）。")
     return question, None
+
+
+# 对照: deletions (only in the clause shown) struck through in red, insertions (only in the other
+# version) underlined in green; the styles are constants, every text goes through escape_html.
+_DIFF_MARK = {
+    "delete": "<del style='color:#b42318;background:#fdecea;text-decoration:line-through'>{}</del>",
+    "insert": "<ins style='color:#067647;background:#e7f6ec;text-decoration:underline'>{}</ins>",
+}
+
+
+def diff_side_html(segments: Any, side: str) -> str:
+    """One side of a 对照 as an HTML block: ``side="old"`` shows the equal and deleted runs (the
+    clause asked about), ``"new"`` the equal and inserted runs (the other version). Segments are
+    the service's ``[{"op": "equal"|"insert"|"delete", "text"}]``; anything else is skipped."""
+    keep = "delete" if side == "old" else "insert"
+    parts = []
+    for seg in segments if isinstance(segments, list) else []:
+        if not isinstance(seg, dict) or not isinstance(seg.get("text"), str):
+            continue
+        if seg.get("op") == "equal":
+            parts.append(escape_html(seg["text"]))
+        elif seg.get("op") == keep:
+            parts.append(_DIFF_MARK[keep].format(escape_html(seg["text"])))
+    return "<div style='line-height:1.8;overflow-wrap:anywhere'>" + "".join(parts) + "</div>"
+
+
+def version_line(version: dict[str, Any]) -> str:
+    """``2023年修正 · 现行有效`` of a version (its doc id when it has no label)."""
+    parts = [version.get("version_label") or version.get("doc_id") or "", version.get("validity") or ""]
+    return " · ".join(str(p) for p in parts if p)

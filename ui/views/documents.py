@@ -1,5 +1,6 @@
 """Documents: the corpus with its metadata, a document's clause tree, and one clause in context
-(parent and neighbours), deep-linkable as ``?page=documents&clause=<clause id>``."""
+(parent and neighbours, and 对照: the same article in the law's other versions), deep-linkable as
+``?page=documents&clause=<clause id>``."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +9,7 @@ import streamlit as st
 
 from ui import basket, nav
 from ui.api import ApiClient, ApiProblem, ServiceError
-from ui.components import GREY, copy_button, service_problem
+from ui.components import GREY, copy_button, service_problem, versions_compare
 from ui.doctree import clause_tree, fetch_document, pick_banner, pick_button, pick_feedback
 from ui.export import provenance
 from ui.format import cite_string, escape_html, escape_md, heading_path, highlight_html, snippet
@@ -200,6 +201,7 @@ def clause_view(client: ApiClient, clause_id: str, pick: str | None = None) -> d
             copy_button(cite_string(citation))
         with cols[2]:
             pick_button(client, pick, real_id, "focus")
+        versions_compare(real_id, "focus")
     for i, node in enumerate(nxt):
         _neighbour(client, node, f"next{i}", pick)
     children = _as_list(data.get("children"))
