@@ -20,10 +20,13 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -310,3 +313,68 @@ class EmbeddingCache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass
+class CachedEmbedding:
+    """Row vectors of a build and how they were obtained (rows = passages, texts = distinct passages)."""
+
+    vectors: np.ndarray
+    rows_embedded: int
+    rows_reused: int
+    texts: int
+    texts_embedded: int
+    texts_reused: int
+
+
+def embed_with_cache(
+    passages: list[str], model: str, cache_dir: Path, batch_size: int = 32, show_progress: bool = False
+) -> CachedEmbedding:
+    """``(len(passages), dim)`` vectors: each distinct text is taken from the cache or embedded once.
+
+    Every embedded batch is committed to the cache at once, so a killed build resumes where it
+    stopped; progress (texts done, rate, ETA) is logged at INFO every few seconds.
+    """
+    rows_of: dict[str, list[int]] = {}
+    for i, text in enumerate(passages):
+        rows_of.setdefault(text, []).append(i)
+    texts = list(rows_of)
+    vectors: np.ndarray | None = None
+
+    def place(text: str, vec: np.ndarray) -> None:
+        nonlocal vectors
+        if vectors is None:
+            vectors = np.empty((len(passages), vec.shape[0]), dtype=np.float32)
+        elif vec.shape[0] != vectors.shape[1]:
+            raise ValueError(
+                f"embedding cache holds vectors of different sizes {sorted({vec.shape[0], vectors.shape[1]})} "
+                f"for model {model}: delete {cache_dir}")
+        vectors[rows_of[text]] = vec
+
+    with EmbeddingCache(cache_dir) as cache:
+        todo: list[str] = []
+        for start in range(0, len(texts), 5000):  # in slices: cached vectors are never all held twice
+            chunk = texts[start : start + 5000]
+            found = cache.get_many(model, chunk)
+            for j, text in enumerate(chunk):
+                if j in found:
+                    place(text, found[j])
+                else:
+                    todo.append(text)
+        log.info("embedding: %d clause rows, %d distinct texts: %d from the cache, %d to embed",
+                 len(passages), len(texts), len(texts) - len(todo), len(todo))
+        if todo:
+            embedder = load_embedder(model)
+            batch = max(1, int(batch_size))
+            with Progress("embedding", len(todo), "texts", bar=show_progress) as progress:
+                for start in range(0, len(todo), batch):
+                    chunk = todo[start : start + batch]
+                    vecs = embedder.embed_passages(chunk, batch_size=batch)
+                    cache.put_many(model, chunk, vecs)  # committed now: kept if the build is killed later
+                    for text, vec in zip(chunk, vecs):
+                        place(text, vec)
+                    progress.advance(len(chunk))
+    if vectors is None:
+        raise ValueError("no passages to embed")
+    rows_todo = sum(len(rows_of[t]) for t in todo)
+    return CachedEmbedding(vectors, rows_todo, len(passages) - rows_todo, len(texts), len(todo), len(texts) - len(todo))

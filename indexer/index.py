@@ -35,7 +35,8 @@ import numpy as np
 
 from . import corpus as corpus_module
 from .corpus import Corpus, load_corpus
-from .embedder import Embedder, EmbeddingCache, load_embedder
+from .embedder import CachedEmbedding, Embedder, embed_with_cache, load_embedder
+from .progress import Progress, format_duration, peak_rss_mb
 from .records import Clause
 from .settings import Settings
 from .tokenize import TOKENIZER_VERSION, tokenize, userdict_sha
@@ -69,6 +70,10 @@ class BuildReport:
     seconds: float = 0.0
     up_to_date: bool = False
     model: str = ""
+    texts: int = 0  # distinct passage texts (versions of a law share most of them)
+    texts_embedded: int = 0
+    texts_reused: int = 0
+    peak_rss_mb: float = 0.0
 
     def summary(self) -> str:
         """One line for the CLI."""
@@ -114,7 +119,7 @@ def build_index(
         if _matches(current, model, _file_fingerprint(corpus_dir), tokenizer_info):
             _remove_stale_if_idle(out_dir)
             return _up_to_date_report(current, out_dir, model, t0)
-    corpus = load_corpus(corpus_dir, cache=corpus_module.ParseCache(Path(settings.cache_dir) / "parsed"))
+    corpus = _parse(settings, corpus_dir, show_progress)
     if not corpus.documents:
         raise ValueError(_nothing_indexed(corpus_dir, corpus))
     clauses = [c for d in corpus.documents for c in d.clauses]
@@ -131,7 +136,8 @@ def build_index(
             if _matches(current, model, corpus.fingerprint, tokenizer_info):
                 return _up_to_date_report(current, out_dir, model, t0, log_skipped=False)
 
-        vectors, embedded, reused = _embed_clauses(settings, model, clauses, show_progress)
+        emb = _embed_clauses(settings, model, clauses, show_progress)
+        vectors, embedded, reused = emb.vectors, emb.rows_embedded, emb.rows_reused
         tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             tmp.mkdir()
@@ -166,10 +172,27 @@ def build_index(
         except BaseException:
             _remove(tmp)
             raise
-    return BuildReport(
+    report = BuildReport(
         out_dir, len(corpus.documents), len(clauses), embedded, reused, list(corpus.skipped),
-        time.perf_counter() - t0, model=model,
+        time.perf_counter() - t0, model=model, texts=emb.texts, texts_embedded=emb.texts_embedded,
+        texts_reused=emb.texts_reused, peak_rss_mb=peak_rss_mb(),
     )
+    log.info("build done in %s: %d documents, %d clause rows, %d distinct texts (%d embedded, %d from the cache), "
+             "peak RSS %.0f MB", format_duration(report.seconds), report.documents, report.clauses, report.texts,
+             report.texts_embedded, report.texts_reused, report.peak_rss_mb)
+    return report
+
+
+def _parse(settings: Settings, corpus_dir: Path, show_progress: bool) -> Corpus:
+    """``load_corpus`` with documents-done progress (a missing folder raises before any log line)."""
+    cache = corpus_module.ParseCache(Path(settings.cache_dir) / "parsed")
+    if not corpus_dir.is_dir():
+        return load_corpus(corpus_dir, cache=cache)
+    total = len(corpus_module.corpus_files(corpus_dir))
+    log.info("parsing %d files in %s", total, corpus_dir)
+    with Progress("parsing", total, "documents", bar=show_progress) as progress:
+        # load_corpus reports each file as it starts it
+        return load_corpus(corpus_dir, progress=lambda _rel: progress.advance(1), cache=cache)
 
 
 def _file_fingerprint(corpus_dir: Path) -> str | None:
@@ -216,7 +239,7 @@ def _up_to_date_report(
             log.warning("skipped %s: %s", s.get("file"), s.get("reason"))
     return BuildReport(
         out_dir, int(counts.get("documents", 0)), int(counts.get("clauses", 0)), 0, 0, skipped,
-        time.perf_counter() - t0, up_to_date=True, model=model,
+        time.perf_counter() - t0, up_to_date=True, model=model, peak_rss_mb=peak_rss_mb(),
     )
 
 
@@ -228,39 +251,11 @@ def _nothing_indexed(corpus_dir: Path, corpus: Corpus) -> str:
     return f"nothing to index: all {corpus.file_count} files in {corpus_dir} were skipped ({reasons}{more})"
 
 
-def _embed_clauses(
-    settings: Settings, model: str, clauses: list[Clause], show_progress: bool
-) -> tuple[np.ndarray, int, int]:
-    """Vectors for every clause passage (row order): cached ones reused, the rest embedded and cached."""
-    passages = [c.passage() for c in clauses]
-    with EmbeddingCache(Path(settings.cache_dir)) as cache:
-        found = cache.get_many(model, passages)
-        missing_rows = [i for i in range(len(passages)) if i not in found]
-        todo = list(dict.fromkeys(passages[i] for i in missing_rows))
-        computed: dict[str, np.ndarray] = {}
-        if todo:
-            embedder = load_embedder(model)
-            batch = max(1, int(settings.embed_batch_size))
-            from tqdm import tqdm
-
-            with tqdm(total=len(todo), desc="embedding", unit="clause", disable=None if show_progress else True) as bar:
-                for start in range(0, len(todo), batch):
-                    chunk = todo[start : start + batch]
-                    vecs = embedder.embed_passages(chunk, batch_size=batch)
-                    cache.put_many(model, chunk, vecs)  # kept even if the build stops later
-                    computed.update(zip(chunk, vecs))
-                    bar.update(len(chunk))
-    dims = {v.shape[0] for v in found.values()} | {v.shape[0] for v in computed.values()}
-    if len(dims) != 1:
-        raise ValueError(f"embedding cache holds vectors of different sizes {sorted(dims)} for model {model}: delete {settings.cache_dir}")
-    dim = dims.pop()
-    vectors = np.empty((len(passages), dim), dtype=np.float32)
-    for i, text in enumerate(passages):
-        vectors[i] = found[i] if i in found else computed[text]
-    if found:
-        log.debug("embedding: %d computed, %d clauses from cache", len(todo), len(found))
-    # Counted per clause (rows): identical passages share one computed vector.
-    return vectors, len(missing_rows), len(found)
+def _embed_clauses(settings: Settings, model: str, clauses: list[Clause], show_progress: bool) -> CachedEmbedding:
+    """Vectors for every clause passage, row order (each distinct text looked up or embedded once)."""
+    return embed_with_cache(
+        [c.passage() for c in clauses], model, Path(settings.cache_dir), settings.embed_batch_size, show_progress
+    )
 
 
 def _write_vectors(path: Path, vectors: np.ndarray) -> None:
