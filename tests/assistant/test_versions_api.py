@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-import indexer.index as index_module
+import indexer.embedder as embedder_module
 from indexer.embedder import EmbeddingCache
 from indexer.index import ClauseIndex, build_index
 from indexer.settings import Settings
@@ -62,9 +62,9 @@ def versions_index(seed_settings: Settings, embedding_store, tmp_path_factory, r
         "index_dir": root / "index", "cache_dir": cache})
     passages_before = [c.passage() for c in ClauseIndex.load(root / "index-old").clauses]
     seen: list[str] = []
-    real_loader = index_module.load_embedder
+    real_loader = embedder_module.load_embedder
     mp = pytest.MonkeyPatch()
-    mp.setattr(index_module, "load_embedder", lambda model: CountingEmbedder(real_loader(model), seen))
+    mp.setattr(embedder_module, "load_embedder", lambda model: CountingEmbedder(real_loader(model), seen))
     try:
         # which distinct texts of build 2 the cache lacks, asked before it runs
         from indexer.corpus import load_corpus
