@@ -27,6 +27,7 @@ import sys  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Callable  # noqa: E402
 
 TARGETS = {"inproc_p50": 15.0, "inproc_p95": 30.0, "http_p50": 25.0, "rps": 60.0}
 
@@ -122,8 +123,6 @@ def bench_inproc(qa, qs: list[str]) -> dict[str, float]:
 
 
 def start_server(index_dir: Path | None) -> tuple[subprocess.Popen, str]:
-    import httpx
-
     port = free_port()
     cmd = [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     if index_dir is not None:
@@ -132,17 +131,25 @@ def start_server(index_dir: Path | None) -> tuple[subprocess.Popen, str]:
     env.pop("PQA_API_KEY", None)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    wait_healthy(proc, url, 120, lambda: proc.stderr.read().strip())
+    return proc, url
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, timeout: float, output: Callable[[], str]) -> None:
+    """Wait for ``GET url/health``; a server that exits or stays unhealthy raises (with ``output()``)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().strip()}")
+            raise RuntimeError(f"server exited: {output()}")
         try:
             if httpx.get(url + "/health", timeout=2).status_code == 200:
-                return proc, url
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    proc.terminate()
+    proc.kill()
     raise RuntimeError("server did not become healthy")
 
 

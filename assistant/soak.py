@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .bench import free_port, pct, questions
+from .bench import free_port, pct, questions, wait_healthy
 
 REPO = Path(__file__).resolve().parent.parent
 DELIBERATE = {400, 401, 404, 405, 408, 411, 413, 415, 422, 503}
@@ -221,8 +221,6 @@ class Soak:
 
 def start(workdir: Path, index_dir: Path, corpus: Path, cache: Path) -> tuple[subprocess.Popen, str]:
     """A server over private copies of the corpus, index and embedding cache under ``workdir``."""
-    import httpx
-
     shutil.copytree(corpus, workdir / "corpus")
     shutil.copytree(index_dir, workdir / "index")
     # the library writes into the folder an index was built from: point the copy at the copied corpus
@@ -241,18 +239,8 @@ def start(workdir: Path, index_dir: Path, corpus: Path, cache: Path) -> tuple[su
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port),
                              "--log-level", "warning"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {(workdir / 'server.log').read_text(errors='replace')[-500:]}")
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("server did not become healthy")
+    wait_healthy(proc, url, 180, lambda: (workdir / "server.log").read_text(errors="replace")[-500:])
+    return proc, url
 
 
 def warm_up(url: str) -> None:
