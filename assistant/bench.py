@@ -135,6 +135,15 @@ def start_server(index_dir: Path | None) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
+def stop_server(proc: subprocess.Popen, grace_s: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL once ``grace_s`` has passed."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def wait_healthy(proc: subprocess.Popen, url: str, timeout: float, output: Callable[[], str]) -> None:
     """Wait for ``GET url/health``; a server that exits or stays unhealthy raises (with ``output()``)."""
     import httpx
@@ -244,11 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             fresh = [q.rstrip("？?") + ("？" if i % 2 else "呢？") for i, q in enumerate(qs)]
             tp_cold = bench_throughput(url, fresh, per_client=max(1, len(fresh) // 8))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_server(proc)
         rows += [
             ("HTTP p50 (cold / warm)", f"{http['cold_p50']:.1f} / {http['warm_p50']:.1f} ms", f"≤ {TARGETS['http_p50']:.0f} ms"),
             ("HTTP p95 (cold / warm)", f"{http['cold_p95']:.1f} / {http['warm_p95']:.1f} ms", ""),

@@ -21,6 +21,7 @@ from .budget import QuestionFocus, focus_question
 from .citation import build_citation, location
 from .config import AssistantConfig
 from .decision import ConfidenceModel, load_confidence_model
+from .followup import resolve, vocabulary_for
 from .query import analyze
 from .retrieval import Filters, FilterError, Retriever
 
@@ -112,8 +113,6 @@ class Assistant:
         an elliptical question is resolved against them (``assistant.followup``). A follow-up about
         the previous answer's clause (责任单位是谁, 下一条) is searched within that clause's document;
         下一条 in a document without 第X条 is searched by the next clause's own text."""
-        from .followup import resolve, vocabulary_for
-
         t0 = time.perf_counter()
         vocab = vocabulary_for(self)
         res = resolve(question, history, vocab)

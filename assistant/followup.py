@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from indexer.parser import int_to_cn as cn_numeral  # 10 → 十, 105 → 一百零五, as laws number articles
+
 from .query import place_core
 from .slots import (ARTICLE, FRAME, MAX_HISTORY, NUMERIC_TOPIC, PLAN_SPAN, PROVINCE_LEVEL, SLOT_KEYS, Parsed,
                     has_content, is_elliptical, parse)
@@ -202,24 +204,6 @@ def _with_frame(topic: str, previous: str) -> str:
         return topic
     rest = previous[m.end():]
     return m.group(0) + topic + ("数" if rest.endswith("数") and not topic.endswith("数") else "")
-
-
-_CN = "零一二三四五六七八九"
-
-
-def cn_numeral(n: int) -> str:
-    """10 → 十, 23 → 二十三, 105 → 一百零五 (article numbers as written in Chinese law)."""
-    if n < 10:
-        return _CN[n]
-    if n < 20:
-        return "十" + (_CN[n % 10] if n % 10 else "")
-    if n < 100:
-        return _CN[n // 10] + "十" + (_CN[n % 10] if n % 10 else "")
-    if n < 1000:
-        rest = n % 100
-        tail = "" if rest == 0 else ("零" + _CN[rest] if rest < 10 else ("一" + cn_numeral(rest) if rest < 20 else cn_numeral(rest)))
-        return _CN[n // 100] + "百" + tail
-    return str(n)
 
 
 def _render(slots: dict[str, Any], ask: str, vocab: Vocabulary, *, aspect: bool, anchor: str | None) -> str:

@@ -67,23 +67,19 @@ def check_json_shape(value: Any, max_depth: int, max_keys: int) -> None:
     stack: list[tuple[Any, int, str]] = [(value, 1, "body")]
     while stack:
         node, depth, where = stack.pop()
-        if isinstance(node, dict):
+        if isinstance(node, (dict, list)):
             if depth > max_depth:
                 raise Refusal(413, f"JSON nested deeper than {max_depth} levels")
             count += len(node)
             if count > max_keys:
                 raise Refusal(413, f"JSON holds more than {max_keys} keys and items")
-            for k, v in node.items():
-                name = f"{where}.{_short(k)}" if where != "body" else _short(k)
-                _check_text(k, name)
-                stack.append((v, depth + 1, name))
-        elif isinstance(node, list):
-            if depth > max_depth:
-                raise Refusal(413, f"JSON nested deeper than {max_depth} levels")
-            count += len(node)
-            if count > max_keys:
-                raise Refusal(413, f"JSON holds more than {max_keys} keys and items")
-            stack.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(node))
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    name = f"{where}.{_short(k)}" if where != "body" else _short(k)
+                    _check_text(k, name)
+                    stack.append((v, depth + 1, name))
+            else:
+                stack.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(node))
         elif isinstance(node, str):
             _check_text(node, where)
 

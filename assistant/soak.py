@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .bench import free_port, pct, questions, wait_healthy
+from .bench import free_port, pct, questions, stop_server, wait_healthy
 
 REPO = Path(__file__).resolve().parent.parent
 DELIBERATE = {400, 401, 404, 405, 408, 411, 413, 415, 422, 503}
@@ -292,11 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: {args.clients} clients for {args.seconds:.0f} s against {url} …", file=sys.stderr)
                 result = Soak(url, proc.pid, args.clients, args.seconds).run(rebuilds)
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                stop_server(proc, 20)
             report(f"{name}: {args.clients} clients, {args.seconds:.0f} s, {LONG_SHARE:.0%} long, {HOSTILE_SHARE:.0%} hostile", result)
     return 0
 
