@@ -14,6 +14,8 @@ import faiss
 import numpy as np
 import pytest
 
+from evals.corpora.general import lawrefbook_root
+
 import indexer
 from indexer import index as index_module
 from indexer.corpus import load_corpus
@@ -23,7 +25,7 @@ from indexer.tokenize import USERDICT_PATH, tokenize
 
 from .conftest import copy_cache
 
-LAWREFBOOK = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "lawrefbook"
+LAWREFBOOK = lawrefbook_root()  # PQA_LAWREFBOOK_DIR, else ../shared/corpora/lawrefbook
 ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条$")
 
 
@@ -435,8 +437,9 @@ def _law_sample(n: int = 20) -> list[Path]:
     return small[::step][:n]
 
 
-@pytest.mark.skipif(not LAWREFBOOK.is_dir(), reason="../shared/corpora/lawrefbook is not beside the repo")
 def test_law_texts_index_articles_as_clauses(seed_settings: Settings, embedding_store, tmp_path: Path):
+    if not LAWREFBOOK.is_dir():
+        pytest.fail(f"this test needs lawrefbook at {LAWREFBOOK} (set PQA_LAWREFBOOK_DIR)")
     corpus = tmp_path / "laws"
     sample = _law_sample()
     assert len(sample) == 20
