@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 UI_PORT ?= 8501
 
-.PHONY: install test run index eval bench soak clean
+.PHONY: install test run index law-index law-eval eval bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,17 @@ test: $(STAMP)
 
 index: $(STAMP)
 	$(PY) -m indexer build
+
+# The law library (lawrefbook, ../shared/corpora/lawrefbook or PQA_LAWREFBOOK_DIR) in var/law/<scope>/:
+# LAW_SCOPE=national (1,563 texts, about an hour on 2 cores) or whole (3,474 texts, about two hours).
+# Resumable: a killed build keeps what it embedded. Serve it with the line it prints last.
+LAW_SCOPE ?= national
+law-index: $(STAMP)
+	$(PY) -m indexer law --scope $(LAW_SCOPE)
+
+# People's questions over the national law library (builds its index first when needed)
+law-eval: $(STAMP)
+	$(PY) -m evals run --suite law-tune --suite law-test --report var/reports/law
 
 run: $(STAMP)
 	$(PY) -m ui.run_all --host $(HOST) --api-port $(PORT) --ui-port $(UI_PORT)

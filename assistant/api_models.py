@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from indexer.lawtypes import LEGAL_TYPES
 from indexer.records import CLAUSE_KINDS
 
 MAX_QUESTION = 4000  # long pastes are normal; the engine answers from their key part (assistant/budget.py)
@@ -25,6 +26,8 @@ class FiltersModel(BaseModel):
     kinds: list[Literal[CLAUSE_KINDS]] | None = None  # type: ignore[valid-type]
     # each law as in force on this date (YYYY-MM-DD); without it, the version in force today
     as_of: Annotated[str, Field(strict=True, max_length=10)] | None = None
+    # the type of law or document: 宪法, 法律, 行政法规, 部门规章, 地方性法规, 地方政府规章, 司法解释, 案例, 规范性文件
+    law_types: list[Literal[LEGAL_TYPES]] | None = Field(None, max_length=len(LEGAL_TYPES))  # type: ignore[valid-type]
 
     @field_validator("as_of")
     @classmethod

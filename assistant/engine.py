@@ -233,6 +233,7 @@ class Assistant:
         meta.pop("clauses", None)
         meta.pop("fingerprint", None)
         meta["clause_count"] = len(self.retriever.doc_rows.get(doc_id, []))
+        meta["legal_type"] = self.retriever.filters.legal_types.get(doc_id)
         return meta
 
     def document(self, doc_id: str) -> dict[str, Any] | None:

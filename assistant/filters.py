@@ -1,4 +1,4 @@
-"""Which clauses a search may return: document, jurisdiction, year, kind and version filters.
+"""Which clauses a search may return: document, jurisdiction, year, kind, type of law and version filters.
 
 :class:`Filters` is what a request asks (``filters`` of /ask and /search); :class:`DocumentFilter`
 turns it into a row mask over one index, cached (bounded) per filter. Several versions of one law
@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from indexer.lawtypes import document_legal_type
 from indexer.versions import Version, group_versions, in_force
 
 from .cache import BoundedCache
@@ -40,6 +41,7 @@ class Filters:
     year_to: int | None = None
     kinds: tuple[str, ...] | None = None
     as_of: str | None = None  # ISO date: each law as in force then (default: today's version)
+    law_types: tuple[str, ...] | None = None  # 法律, 行政法规, 地方性法规 … (indexer.lawtypes.LEGAL_TYPES)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> "Filters":
@@ -60,11 +62,13 @@ class Filters:
             year_to=d.get("year_to"),
             kinds=tup(d.get("kinds")),
             as_of=_iso_date(d.get("as_of")),
+            law_types=tup(d.get("law_types")),
         )
 
     @property
     def active(self) -> bool:
-        return any(v is not None for v in (self.documents, self.jurisdiction, self.year_from, self.year_to, self.kinds, self.as_of))
+        return any(v is not None for v in (self.documents, self.jurisdiction, self.year_from, self.year_to, self.kinds,
+                                           self.as_of, self.law_types))
 
 
 def _iso_date(value: Any) -> str | None:
@@ -93,6 +97,7 @@ class DocumentFilter:
         self.kinds = kinds
         self.n = len(kinds)
         self._jurisdiction = {d: fold(str(m.get("jurisdiction") or "")) for d, m in documents.items()}
+        self.legal_types = {d: document_legal_type(m) for d, m in documents.items()}
         self._cache: BoundedCache[Any, np.ndarray] = BoundedCache(256, 64 << 20)
         self._version_groups = group_versions(
             Version(d, str(m["version_group"]), m.get("promulgated"), m.get("effective"))
@@ -147,6 +152,9 @@ class DocumentFilter:
                 if any(jurisdiction_matches(w, jur) for w in wanted):
                     keep.add(d)
             allowed_docs = keep
+        if f.law_types is not None:
+            wanted_types = set(f.law_types)
+            allowed_docs = {d for d in allowed_docs if self.legal_types[d] in wanted_types}
         if f.year_from is not None or f.year_to is not None:
             lo = f.year_from if f.year_from is not None else -10**9
             hi = f.year_to if f.year_to is not None else 10**9

@@ -152,7 +152,7 @@ def _run_suites(args, names: list[str]) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         try:
-            client = make_client(args.api, None if args.api else ensure_index(s, Path(args.index) if args.index and not s.general else None))
+            client = make_client(args.api, None if args.api else ensure_index(s, Path(args.index) if args.index and not (s.general or s.law) else None))
         except (ClientError, OSError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -111,8 +111,11 @@ class SourceTexts:
         for p in sorted(self.corpus_dir.iterdir()):
             if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES and p not in self.files.values():
                 self.files.setdefault(p.stem, p)
-        for p in sorted(self.corpus_dir.glob("*/*")):  # uploads without a manifest entry: id = stem
-            if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST and p not in self.files.values():
+        listed = set(self.files.values())
+        for p in sorted(self.corpus_dir.rglob("*")):  # uploads and library folders without a manifest entry: id = stem
+            rel = p.relative_to(self.corpus_dir).parts
+            if (len(rel) > 1 and p.is_file() and not any(part.startswith(".") for part in rel)
+                    and p.name != MANIFEST and p not in listed):
                 self.files.setdefault(p.stem, p)
         self._raw: dict[Path, str] = {}
         self._norm: dict[str, str] = {}

@@ -10,8 +10,8 @@ first). A returned clause satisfies a gold location when
 so gold labels survive re-chunking (a table row rendered with its header cells still matches). A
 clause counts for at most one gold location in the ranking metrics: it takes the first gold
 location it satisfies that no better-ranked clause took. Hit@k, MRR@10 and nDCG@10 (binary
-relevance, ideal = number of gold locations) come from ``ranx``; gold recall@5 is the share of a
-question's gold locations satisfied by any of the top 5 clauses. Retrieval metrics are averaged
+relevance, ideal = number of gold locations) come from ``ranx``; gold recall@5 (recall@10) is the share of
+a question's gold locations satisfied by any of the top 5 (10) clauses. Retrieval metrics are averaged
 over answerable questions only; refusal accuracy over unanswerable ones.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ METRIC_KEYS = (
     "mrr@10",
     "ndcg@10",
     "recall@5",
+    "recall@10",
     "answer_accuracy",
     "refusal_accuracy",
     "false_refusal_rate",
@@ -192,12 +193,15 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
         out["recall@5"] = sum(
             sum(1 for rank in r.gold_ranks if rank is not None and rank <= 5) / len(r.gold_ranks) for r in answerable
         ) / len(answerable)
+        out["recall@10"] = sum(
+            sum(1 for rank in r.gold_ranks if rank is not None and rank <= 10) / len(r.gold_ranks) for r in answerable
+        ) / len(answerable)
         out["answer_accuracy"] = sum(1 for r in answerable if r.answer_ok) / len(answerable)
         out["false_refusal_rate"] = sum(1 for r in answerable if r.found is False) / len(answerable)
         # confident wrong answers: found, but the answer key is not in the answer
         out["wrong_answer_rate"] = sum(1 for r in answerable if r.found is True and not r.answer_ok) / len(answerable)
     else:
-        out.update({k: None for k in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "recall@5", "answer_accuracy", "false_refusal_rate", "wrong_answer_rate")})
+        out.update({k: None for k in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "recall@5", "recall@10", "answer_accuracy", "false_refusal_rate", "wrong_answer_rate")})
     out["refusal_accuracy"] = (
         sum(1 for r in unanswerable if r.refusal_ok) / len(unanswerable) if unanswerable else None
     )

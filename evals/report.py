@@ -17,6 +17,7 @@ COLUMNS = [
     ("mrr@10", "MRR@10"),
     ("ndcg@10", "nDCG@10"),
     ("recall@5", "recall@5"),
+    ("recall@10", "recall@10"),
     ("answer_accuracy", "ans_acc"),
     ("refusal_accuracy", "refusal"),
     ("false_refusal_rate", "false_ref"),

@@ -6,12 +6,17 @@
 | ``general-tune`` | ``evals/general-tune.jsonl`` | seeds + drawn lawrefbook documents | ``var/evals/general/index`` |
 | ``general-test`` | ``evals/general-test.jsonl`` | the same | the same |
 | ``feedback`` | ``<PQA_DATA_DIR>/feedback-evals.jsonl`` | ``PQA_CORPUS_DIR`` (uploads included) | ``PQA_INDEX_DIR`` |
+| ``law-tune`` | ``evals/law-tune.jsonl`` | the national law library (``var/law/national/corpus``) | ``var/law/national/index`` |
+| ``law-test`` | ``evals/law-test.jsonl`` | the same | the same |
 
 Nothing is fitted or tuned on ``general-test``: its documents are the test half of the draw
 (``evals/corpora/general.toml``). ``feedback`` holds the questions reviewers accepted from users'
 👎 on the Evals page (``POST /feedback/{id}/accept`` appends them); it runs by default only when
-the file has questions (:func:`default_suites`), and nothing is fitted on it. Other sets run with
-``--set``.
+the file has questions (:func:`default_suites`), and nothing is fitted on it. ``law-tune`` and
+``law-test`` are people's situation questions over the national law library (laws drawn by
+``evals/corpora/draw_law.py``, split by law); their index takes about an hour to build
+(``make law-index``), so they run by default only once it is built, and ``make law-eval`` builds it.
+Other sets run with ``--set``.
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.lawlibrary import DEFAULT_ROOT as LAW_ROOT, lawrefbook_dir, materialize as materialize_law
+
 from .corpora.general import DEFAULT_DEST, materialize
 from .dataset import DEFAULT_CORPUS, DEFAULT_SET, REPO_ROOT
 
@@ -27,6 +34,7 @@ log = logging.getLogger(__name__)
 EVALS_DIR = Path(__file__).resolve().parent
 GENERAL_INDEX = REPO_ROOT / "var" / "evals" / "general" / "index"
 FEEDBACK_FILE = "feedback-evals.jsonl"
+LAW_SCOPE = "national"
 
 
 def feedback_path() -> Path:
@@ -52,19 +60,30 @@ def has_questions(path: Path) -> bool:
         return False
 
 
+def law_dirs() -> tuple[Path, Path]:
+    """The national law library's corpus and index folders (``var/law/national/…``)."""
+    root = REPO_ROOT / LAW_ROOT / LAW_SCOPE
+    return root / "corpus", root / "index"
+
+
 @dataclass(frozen=True)
 class Suite:
     name: str
     path: Path | None  # None: the feedback file under the data directory, looked up when used
     general: bool  # runs on the general corpus (seeds + drawn documents)
     fit: bool  # may be used to fit or tune anything
+    law: bool = False  # runs on the national law library
 
     @property
     def set_path(self) -> Path:
         return self.path if self.path is not None else feedback_path()
 
     def corpus_dir(self) -> Path:
-        """Where the gold evidence lives (the general corpus is laid out on first use)."""
+        """Where the gold evidence lives (the general corpus and the law library are laid out on first use)."""
+        if self.law:
+            corpus, _ = law_dirs()
+            materialize_law(lawrefbook_dir(), corpus, LAW_SCOPE)
+            return corpus
         if self.general:
             return materialize(DEFAULT_DEST)
         return served_corpus() if self.path is None else DEFAULT_CORPUS
@@ -75,12 +94,18 @@ SUITES: dict[str, Suite] = {
     "general-tune": Suite("general-tune", EVALS_DIR / "general-tune.jsonl", general=True, fit=True),
     "general-test": Suite("general-test", EVALS_DIR / "general-test.jsonl", general=True, fit=False),
     "feedback": Suite("feedback", None, general=False, fit=False),
+    "law-tune": Suite("law-tune", EVALS_DIR / "law-tune.jsonl", general=False, fit=True, law=True),
+    "law-test": Suite("law-test", EVALS_DIR / "law-test.jsonl", general=False, fit=False, law=True),
 }
+LAW_SUITES = ("law-tune", "law-test")
 
 
 def default_suites() -> list[str]:
-    """The suites ``python -m evals run`` scores by default: all, ``feedback`` only when it has questions."""
-    return [n for n, s in SUITES.items() if s.path is not None or has_questions(s.set_path)]
+    """The suites ``python -m evals run`` scores by default: all; ``feedback`` only when it has
+    questions; the law suites only when the law index is built (it takes about an hour)."""
+    law_built = (law_dirs()[1] / "manifest.json").is_file()
+    return [n for n, s in SUITES.items()
+            if (s.path is not None or has_questions(s.set_path)) and (law_built or not s.law)]
 
 
 def suite(name: str) -> Suite:
@@ -96,7 +121,10 @@ def ensure_index(s: Suite, index_dir: Path | None = None, cache_dir: Path | None
     from indexer.settings import get_settings
 
     settings = get_settings()
-    if not s.general:
+    if s.law:
+        corpus = s.corpus_dir()
+        target = Path(index_dir or law_dirs()[1])
+    elif not s.general:
         target = Path(index_dir or settings.index_dir)
         corpus = served_corpus()
     else:

