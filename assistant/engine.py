@@ -16,7 +16,7 @@ from indexer.records import Clause
 from indexer.settings import Settings, get_settings
 from indexer.tokenize import tokenize
 
-from .answer import Answer, compose
+from .answer import Answer, compose, render
 from .budget import QuestionFocus, focus_question
 from .citation import build_citation, location
 from .config import AssistantConfig
@@ -24,6 +24,7 @@ from .decision import ConfidenceModel, load_confidence_model
 from .followup import resolve, vocabulary_for
 from .query import analyze
 from .retrieval import Filters, FilterError, Retriever
+from .subquestions import split_subquestions
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +99,41 @@ class Assistant:
         f = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
         focus = self.focus(question)
         q = analyze(focus.text)
-        result = self.retriever.search(q, top_k=max(top_k, 10), filters=f, mode=mode)
-        ans = compose(result, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model)
-        ans.note = focus.note()
+        subs = split_subquestions(focus.text) if len(q.years) <= 1 else [focus.text]
+        ans = self._answer_parts(focus.text, subs, top_k, f, mode) if len(subs) > 1 else None
+        if ans is None:
+            result = self.retriever.search(q, top_k=max(top_k, 10), filters=f, mode=mode)
+            ans = compose(result, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model)
+        ans.note = " ".join(n for n in (focus.note(), ans.note) if n)
         return ans
+
+    def _answer_parts(self, question: str, subs: list[str], top_k: int, f: Filters, mode: str | None) -> Answer | None:
+        """Each part of a multi-part question answered on its own, the later parts within the first
+        part's documents unless they name a place or document of their own; ``None`` when the first
+        part finds nothing (the question is then answered whole)."""
+        first_q = analyze(subs[0])
+        first = self.retriever.search(first_q, top_k=max(top_k, 10), filters=f, mode=mode)
+        answers = [compose(first, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model)]
+        if not answers[0].found:
+            return None
+        docs = tuple(dict.fromkeys(p.hit.clause.doc_id for p in answers[0].parts))
+        for sub in subs[1:]:
+            sq = analyze(sub)
+            own = bool(sq.titles or sq.doc_numbers or self.retriever.question_places(sq))
+            g = f if own or f.documents is not None else dataclasses.replace(f, documents=docs)
+            result = self.retriever.search(sq, top_k=max(top_k, 10), filters=g, mode=mode)
+            answers.append(compose(result, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model))
+        parts = []
+        for a in answers:
+            parts += [p for p in a.parts if all(p.hit.row != x.hit.row for x in parts)]
+        found = [a for a in answers if a.found]
+        budget = self.config.answer_max_chars * len(subs)
+        reasons = [a.reason for a in answers if not a.found and a.reason]
+        merged = render(question, parts, first.hits, reasons, min(a.confidence for a in answers), budget, top_k,
+                        self.ancestors)
+        if len(found) < len(answers):
+            merged.note = f"问题的{len(answers)}个部分中有{len(answers) - len(found)}个未找到依据，只回答了找到的部分。"
+        return merged
 
     def ask(self, question: str, top_k: int = 5, filters: Filters | dict | None = None, mode: str | None = None,
             history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
