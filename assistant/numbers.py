@@ -353,3 +353,56 @@ def same_quantity(a: Quantity, b: Quantity) -> bool:
 
     return close(a.value * fa, b.value * fb) and close(
         a.high * fa if a.high is not None else None, b.high * fb if b.high is not None else None)
+
+
+# ---- brackets: which of a clause's cases (满1年不足5年的 / 满5年不足10年的 / 10年以上的) applies
+
+# qualifiers that state a case's condition, as (lower-inclusive?, bound side)
+_CONDITION = {"满": ">=", "以上": ">=", "超过": ">", "低于": "<", "以下": "<=", "以内": "<=", "range": "range"}
+_TO_DAYS = {"年": 365.0, "月": 30.0, "季度": 91.0, "周": 7.0, "日": 1.0, "工作日": 1.4, "小时": 1 / 24}
+_BRACKET_KINDS = {"duration", "deadline", "age", "money", "count", "measure"}
+
+
+def _comparable(q: Quantity) -> tuple[str, float] | None:
+    """(unit family, factor to it) for a quantity a bracket can be compared on."""
+    kind = "duration" if q.kind == "deadline" else q.kind
+    if kind not in _BRACKET_KINDS or q.value is None:
+        return None
+    if kind == "duration":
+        return ("日", _TO_DAYS[q.unit]) if q.unit in _TO_DAYS else None
+    unit, factor = _base(q)
+    return (f"{kind}:{unit}", factor) if unit else None
+
+
+@lru_cache(maxsize=1024)
+def stated_quantities(question: str) -> tuple[Quantity, ...]:
+    """Quantities the question states about the asker's case (交了6年, 年满65岁), not the asked one."""
+    return tuple(q for q in find_quantities(question) if _comparable(q) is not None)
+
+
+def bracket_fit(text: str, stated: tuple[Quantity, ...]) -> int:
+    """+1 when ``text`` states a case's condition on a quantity the question gives and the given value
+    meets every such condition (满5年不足10年的 for 6年), −1 when it fails one, 0 when none applies."""
+    if not stated:
+        return 0
+    verdict = 0
+    for c in find_quantities(text):
+        op = _CONDITION.get(c.qualifier)
+        cmp = _comparable(c) if op else None
+        if cmp is None:
+            continue
+        for s in stated:
+            scmp = _comparable(s)
+            if scmp is None or scmp[0] != cmp[0]:
+                continue
+            v, x = s.value * scmp[1], c.value * cmp[1]
+            eps = 1e-9 * max(1.0, abs(x))
+            if op == "range":
+                hi = c.high * cmp[1] if c.high is not None else x
+                ok = x - eps <= v <= hi + eps
+            else:
+                ok = {">=": v >= x - eps, ">": v > x + eps, "<": v < x - eps, "<=": v <= x + eps}[op]
+            if not ok:
+                return -1
+            verdict = 1
+    return verdict

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .numbers import bracket_fit, stated_quantities
 from .query import QueryAnalysis
 from .textutil import ALT, split_parts, strip_span, text_year_positions, text_years
 
@@ -248,12 +249,16 @@ def best_span(
     cands: list[SpanScore] = []
     # only terms the clause contains at all can be in one of its spans
     present = {t: w for t, w in weights.items() if term_match(t, ct.folded)}
+    stated = stated_quantities(q.question)
     for a, b, sa, hay in ct.spans(min_chars):
         cov, got = term_coverage(hay, present, total)
         years, source = ct.span_years(a, b, sa)
         state = year_state(q, years, source, ct.doc_years)
         nums = sum(1 for n in q.numbers if n in hay)
         score = cov + nums * number_bonus
+        if stated:
+            # the case whose condition the asker's number meets (满5年不足10年的 for 交了6年)
+            score += BRACKET_WEIGHT * bracket_fit(ct.text[a:b], stated)
         if state == "match":
             score += year_bonus * (1.0 if source == "stated" else 0.8)
         elif state == "mismatch":
@@ -279,6 +284,7 @@ def best_span(
 
 
 NEAR_TIE = 0.03
+BRACKET_WEIGHT = 0.15
 WINDOW_COST = 0.0006
 
 

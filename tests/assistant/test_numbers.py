@@ -184,3 +184,25 @@ def test_not_same_quantity(a, b):
 @pytest.mark.parametrize("question", ["环评单位弄虚作假怎么处罚？", "不按规定备案要承担什么法律责任", "拒载会受到什么处罚"])
 def test_penalty_questions_ask_for_the_fine(question):
     assert {"money", "multiple"} <= asked_kinds(question)
+
+
+# ---- brackets: the case whose condition the asker's number meets
+
+from assistant.numbers import bracket_fit, stated_quantities  # noqa: E402
+
+
+@pytest.mark.parametrize("question, text, fit", [
+    ("失业前累计交了6年失业保险，失业金最长能领多久？", "累计缴费时间满5年不足10年的，领取失业保险金的期限最长为18个月", 1),
+    ("失业前累计交了6年失业保险，失业金最长能领多久？", "累计缴费时间满1年不足5年的，领取失业保险金的期限最长为12个月", -1),
+    ("失业前累计交了6年失业保险，失业金最长能领多久？", "累计缴费时间10年以上的，领取失业保险金的期限最长为24个月", -1),
+    ("交了两年半，能领几个月", "累计缴费时间满1年不足5年的，最长为12个月", 1),  # Chinese numerals, 半
+    ("在单位干了18个月", "工作满一年不满五年的", 1),  # months against years
+    ("我爸今年七十二岁了", "年满七十周岁的老年人", 1),
+    ("我爸今年六十八岁了", "年满七十周岁的老年人", -1),
+    ("偷了3000元会怎么处罚", "数额在一千元以上一万元以下的", 1),
+    ("偷了3000元会怎么处罚", "数额在一万元以上的", -1),
+    ("失业金最长能领多久？", "累计缴费时间满5年不足10年的", 0),  # the question states no number
+    ("交了6年", "处一千元以上一万元以下罚款", 0),  # another kind of quantity
+])
+def test_bracket_fit(question, text, fit):
+    assert bracket_fit(text, stated_quantities(question)) == fit
