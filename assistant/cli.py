@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--port", type=int, default=None, help="default PQA_PORT or 8000")
     v.add_argument("--index", type=Path, default=None)
     v.add_argument("--log-level", default=None)
+    v.add_argument("--workers", type=int, default=None,
+                   help="worker processes sharing one memory-mapped index (default PQA_WORKERS or 1; "
+                        "with more than 1 the document library is read-only)")
     return p
 
 
@@ -146,8 +149,15 @@ def _serve(args, settings) -> int:
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    workers = args.workers if args.workers is not None else settings.workers
+    if not 1 <= workers <= 64:
+        return _fail("--workers must be between 1 and 64")
     qa = _load(args.index, settings)  # fail fast, one line, before binding the port
-    app = create_app(settings, assistant=qa)
+    read_only = None
+    if workers > 1:  # each worker would be its own writer of the corpus and the index
+        read_only = (f"the document library is read-only: this service runs {workers} worker processes; "
+                     "restart it with --workers 1 to add, replace or delete documents")
+    app = create_app(settings, assistant=qa, read_only=read_only)
     level = (args.log_level or settings.log_level or "info").lower()
-    serve(app, host, port, level, header_timeout_s=settings.header_timeout_s, max_connections=settings.max_connections)
-    return 0
+    return serve(app, host, port, level, header_timeout_s=settings.header_timeout_s,
+                 max_connections=settings.max_connections, workers=workers)

@@ -35,6 +35,7 @@ from .query import _PROVINCES, QueryAnalysis, analyze, place_core
 
 _PROVINCE_NAMES = frozenset(_PROVINCES)
 from .spans import ALT, ClauseText, SpanScore, best_span, fold, term_match, typo_match
+from .termstats import TermIndex
 from .textutil import FIVE_YEAR_PLANS, bigrams, cn_number_to_int, jaccard
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ PENALTY_SOURCES = 5
 
 SOFT_ONLY_COVERAGE_SCALE = 0.3
 TITLE_TERM_CREDIT = 0.5
+TERM_INDEX_MIN_ROWS = 20_000  # below this, scanning the clauses for a term takes under 3 ms
 _ADMIN_UNIT = re.compile(r".+?(?:特别行政区|自治区|自治州|自治县|省|市|州|盟|县|区|旗)")
 # A province-level jurisdiction (贵州省, 广西壮族自治区, 北京市 …): what 全省 questions ask about.
 _PROVINCE_LEVEL = re.compile(r"(?:省|自治区|特别行政区)$|^(?:北京|天津|上海|重庆)市$")
@@ -219,6 +221,8 @@ class Retriever:
             for d, m in self.documents.items()
         }
 
+        # a large library counts a term's clauses from character-pair postings, not by scanning them all
+        self._terms = TermIndex(self._hay) if len(self._hay) >= TERM_INDEX_MIN_ROWS else None
         self.filters = DocumentFilter(self.documents, self.alias_of, self.doc_rows, [c.kind for c in self.clauses])
         self._title_short = {d: _short_title(str(m.get("title") or "")) for d, m in self.documents.items()}
         self._corpus_places = sorted(
@@ -262,7 +266,10 @@ class Retriever:
         df = self._df.get(term)
         if df is None:
             alts = term.split(ALT)
-            df = sum(1 for h in self._hay if any(a in h for a in alts))
+            if self._terms is not None:
+                df = self._terms.doc_freq(alts)
+            else:
+                df = sum(1 for h in self._hay if any(a in h for a in alts))
             self._df.put(term, df)
         return df
 

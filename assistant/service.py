@@ -148,11 +148,13 @@ def create_app(
     config: AssistantConfig | None = None,
     api_key: str | None = None,
     documents: bool = True,
+    read_only: str | None = None,
 ) -> FastAPI:
     """The API. Pass a loaded ``assistant`` to share it, or let start-up load ``index_dir``
     (default ``settings.index_dir``); a start-up that cannot load the index fails with one line.
     ``api_key`` (default ``settings.api_key``) makes every route but /health need ``X-API-Key``.
-    ``documents`` enables the document library (POST/PUT/DELETE /documents) over the served index."""
+    ``documents`` enables the document library (POST/PUT/DELETE /documents) over the served index;
+    ``read_only`` (a reason) makes its writes answer 409 with it (several workers: no single writer)."""
     settings = settings or get_settings()
     key = api_key if api_key is not None else settings.api_key
     holder: dict[str, str] = {}
@@ -226,7 +228,9 @@ def create_app(
             raise StarletteHTTPException(status_code=503, detail="index not loaded")
         return a
 
-    def library(request: Request) -> Library:
+    def library(request: Request, write: bool = False) -> Library:
+        if write and read_only:
+            raise LibraryError(read_only, 409)
         lib = getattr(request.app.state, "library", None)
         if lib is None:
             raise StarletteHTTPException(status_code=503, detail="this service was started without a document library")
@@ -313,7 +317,7 @@ def create_app(
     async def upload(request: Request, file: UploadFile = File(...), title: str = Form(""), doc_number: str = Form(""),
                      issuer: str = Form(""), date: str = Form(""), jurisdiction: str = Form(""), status: str = Form(""),
                      period: str = Form("")) -> dict[str, Any]:
-        lib = library(request)
+        lib = library(request, write=True)
         data = await _read_limited(file, settings.upload_max_bytes)
         meta = {"title": title, "doc_number": doc_number, "issuer": issuer, "date": date, "jurisdiction": jurisdiction, "status": status, "period": period}
         doc_id = lib.add(file.filename or "", data, meta)
@@ -324,7 +328,7 @@ def create_app(
                       doc_number: str = Form(""), issuer: str = Form(""), date: str = Form(""),
                       jurisdiction: str = Form(""), status: str = Form(""), period: str = Form("")) -> dict[str, Any]:
         """A new version of the file (with its metadata), or, without a file, new metadata alone."""
-        lib = library(request)
+        lib = library(request, write=True)
         meta = {"title": title, "doc_number": doc_number, "issuer": issuer, "date": date, "jurisdiction": jurisdiction, "status": status, "period": period}
         if file is None:
             lib.edit(doc_id, meta)
@@ -334,7 +338,7 @@ def create_app(
 
     @api.delete("/documents/{doc_id}", status_code=202)
     def delete(doc_id: str, request: Request) -> dict[str, Any]:
-        library(request).delete(doc_id)
+        library(request, write=True).delete(doc_id)
         return {"doc_id": doc_id, "status": "queued"}
 
     @api.get("/documents/{doc_id}/status")

@@ -5,7 +5,9 @@ Index folder layout (``FORMAT_VERSION`` 1)::
     manifest.json    format_version, model, dim, corpus_fingerprint, counts, created_at, skipped, tokenizer
     documents.json   Document.metadata() of every indexed document (aliases, years, doc_number, …)
     clauses.jsonl    Clause.to_dict(), one per line; line i is row i of both search indexes
-    vectors.faiss    IndexFlatIP over L2-normalized passage vectors (inner product = cosine)
+    vectors.faiss    IndexFlatIP over L2-normalized passage vectors (inner product = cosine); read
+                     memory-mapped (``indexer.dense``): processes serving one folder share its pages
+    vectors.hnsw     optional (``PQA_DENSE_INDEX=hnsw`` at build time): IndexHNSWFlat, approximate
     bm25/            bm25s index over tokenize(clause.passage())
 
 A build writes a complete new folder next to the target and swaps it into place, so readers
@@ -34,6 +36,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import corpus as corpus_module
+from . import dense
 from .corpus import Corpus, load_corpus
 from .embedder import CachedEmbedding, Embedder, embed_with_cache, load_embedder
 from .progress import Progress, format_duration, peak_rss_mb
@@ -74,6 +77,8 @@ class BuildReport:
     texts_embedded: int = 0
     texts_reused: int = 0
     peak_rss_mb: float = 0.0
+    parse_seconds: float = 0.0
+    model_seconds: float = 0.0  # inside the embedding model alone (the pure-embedding time)
 
     def summary(self) -> str:
         """One line for the CLI."""
@@ -85,7 +90,8 @@ class BuildReport:
             )
         return (
             f"indexed {self.documents} documents, {self.clauses} clauses "
-            f"({self.embedded} embedded, {self.reused} cached){skipped} in {self.seconds:.1f}s → {self.out_dir}"
+            f"({self.embedded} embedded, {self.reused} cached){skipped} in {self.seconds:.1f}s "
+            f"(model {self.model_seconds:.1f}s), peak RSS {self.peak_rss_mb:.0f} MB → {self.out_dir}"
         )
 
 
@@ -120,6 +126,7 @@ def build_index(
             _remove_stale_if_idle(out_dir)
             return _up_to_date_report(current, out_dir, model, t0)
     corpus = _parse(settings, corpus_dir, show_progress)
+    parse_seconds = time.perf_counter() - t0
     if not corpus.documents:
         raise ValueError(_nothing_indexed(corpus_dir, corpus))
     clauses = [c for d in corpus.documents for c in d.clauses]
@@ -142,6 +149,10 @@ def build_index(
         try:
             tmp.mkdir()
             _write_vectors(tmp / VECTORS_FILE, vectors)
+            if getattr(settings, "dense_index", "flat") == "hnsw":
+                t_hnsw = time.perf_counter()
+                dense.write_hnsw(tmp / dense.HNSW_FILE, vectors)
+                log.info("HNSW index of %d vectors built in %s", len(vectors), format_duration(time.perf_counter() - t_hnsw))
             _write_bm25(tmp / BM25_DIR, clauses)
             _write_records(tmp, corpus, clauses)
             manifest = {
@@ -163,6 +174,7 @@ def build_index(
                 "tokenizer": tokenizer_info,
                 "embedding": {"embedded": embedded, "reused": reused},
                 "build_seconds": round(time.perf_counter() - t0, 3),
+                "phase_seconds": {"parse": round(parse_seconds, 3), "model": round(emb.model_seconds, 3)},
                 # what an unforced build verifies before it says "up to date"
                 "checksums": _checksums(tmp),
             }
@@ -175,11 +187,13 @@ def build_index(
     report = BuildReport(
         out_dir, len(corpus.documents), len(clauses), embedded, reused, list(corpus.skipped),
         time.perf_counter() - t0, model=model, texts=emb.texts, texts_embedded=emb.texts_embedded,
-        texts_reused=emb.texts_reused, peak_rss_mb=peak_rss_mb(),
+        texts_reused=emb.texts_reused, peak_rss_mb=peak_rss_mb(), parse_seconds=parse_seconds,
+        model_seconds=emb.model_seconds,
     )
-    log.info("build done in %s: %d documents, %d clause rows, %d distinct texts (%d embedded, %d from the cache), "
-             "peak RSS %.0f MB", format_duration(report.seconds), report.documents, report.clauses, report.texts,
-             report.texts_embedded, report.texts_reused, report.peak_rss_mb)
+    log.info("build done in %s (parsing %s, inside the model %s): %d documents, %d clause rows, %d distinct texts "
+             "(%d embedded, %d from the cache), peak RSS %.0f MB", format_duration(report.seconds),
+             format_duration(parse_seconds), format_duration(emb.model_seconds), report.documents, report.clauses,
+             report.texts, report.texts_embedded, report.texts_reused, report.peak_rss_mb)
     return report
 
 
@@ -259,11 +273,7 @@ def _embed_clauses(settings: Settings, model: str, clauses: list[Clause], show_p
 
 
 def _write_vectors(path: Path, vectors: np.ndarray) -> None:
-    import faiss
-
-    index = faiss.IndexFlatIP(int(vectors.shape[1]))
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(path))
+    dense.write_flat(path, vectors)
 
 
 def _import_bm25s():
@@ -494,8 +504,12 @@ class ClauseIndex:
     # ---- loading
 
     @classmethod
-    def load(cls, index_dir: Path, expected_model: str | None = None) -> "ClauseIndex":
+    def load(cls, index_dir: Path, expected_model: str | None = None, dense_index: str | None = None) -> "ClauseIndex":
         """Open the index in ``index_dir``; ``expected_model`` is the configured model, if any.
+
+        The vectors are memory-mapped (shared by every process serving the folder); ``dense_index``
+        "hnsw" searches the optional ``vectors.hnsw`` instead of exact flat search (default:
+        ``PQA_DENSE_INDEX``, else "flat").
 
         Raises :class:`IndexLoadError` when the folder holds no index, an index of another
         format version, an index built with another model, or a damaged index.
@@ -540,10 +554,12 @@ class ClauseIndex:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexLoadError(
                 f"index at {index_dir} is damaged ({CLAUSES_FILE} line {lineno}: {_one_line(exc)}): {rebuild}") from exc
+        if dense_index is None:
+            dense_index = _configured_dense_index()
         try:
-            import faiss
-
-            vectors = faiss.read_index(str(index_dir / VECTORS_FILE))
+            vectors = dense.load_dense(index_dir, dense_index)
+        except ValueError as exc:
+            raise IndexLoadError(str(exc)) from exc
         except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError subclasses
             raise IndexLoadError(f"index at {index_dir} is damaged ({VECTORS_FILE} unreadable): {rebuild}") from exc
         try:
@@ -625,6 +641,15 @@ class ClauseIndex:
             if self._embedder is None:
                 self._embedder = load_embedder(self.model)
             return self._embedder
+
+
+def _configured_dense_index() -> str:
+    try:
+        from .settings import get_settings
+
+        return str(get_settings().dense_index)
+    except Exception:  # noqa: BLE001 - invalid PQA_* values are reported where settings are read
+        return "flat"
 
 
 def _one_line(exc: BaseException) -> str:

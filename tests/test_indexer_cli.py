@@ -47,7 +47,8 @@ def test_build_prints_one_summary_line(run, seed_cache_dir: Path, seed_index, tm
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1
     n = len(seed_index.clauses)
-    assert re.fullmatch(rf"indexed 4 documents, {n} clauses \(0 embedded, {n} cached\) in \d+\.\ds → {re.escape(str(out))}", lines[0])
+    assert re.fullmatch(rf"indexed 4 documents, {n} clauses \(0 embedded, {n} cached\) in \d+\.\ds \(model 0\.0s\), "
+                        rf"peak RSS [1-9]\d* MB → {re.escape(str(out))}", lines[0])
     assert "Traceback" not in proc.stderr
     assert (out / "manifest.json").is_file()
 
