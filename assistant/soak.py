@@ -28,7 +28,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .bench import free_port, pct, questions, stop_server, wait_healthy
+from .bench import questions
+from .bench_server import free_port, pct, stop_server, wait_healthy
 
 REPO = Path(__file__).resolve().parent.parent
 DELIBERATE = {400, 401, 404, 405, 408, 411, 413, 415, 422, 503}
