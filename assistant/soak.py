@@ -192,6 +192,7 @@ class Soak:
         import httpx
 
         out = []
+        doc_id = None  # the upload the next odd step deletes
         with httpx.Client(base_url=self.url, timeout=60) as c:
             for k in range(n):
                 time.sleep(self.seconds / (n + 2))
