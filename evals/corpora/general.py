@@ -6,10 +6,11 @@ The repository holds the list, never the texts. :func:`materialize` lays the cor
 """
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from indexer.lawlibrary import lawrefbook_dir
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
@@ -30,8 +31,7 @@ class GeneralDocument:
 
 def lawrefbook_root() -> Path:
     """``PQA_LAWREFBOOK_DIR``, else ``../shared/corpora/lawrefbook`` beside the repository."""
-    env = os.environ.get("PQA_LAWREFBOOK_DIR")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "corpora" / "lawrefbook"
+    return lawrefbook_dir()
 
 
 def general_documents(list_path: Path = LIST_PATH) -> list[GeneralDocument]:
