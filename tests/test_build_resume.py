@@ -36,7 +36,7 @@ PREVIOUS = "社会法/归侨侨眷权益保护法(2009-08-27).md"  # the index t
 
 PLAN = re.compile(r"embedding: (\d+) clause rows, (\d+) distinct texts: (\d+) from the cache, (\d+) to embed")
 PROGRESS = re.compile(r"embedding: (\d+)/(\d+) texts \(\d+%\), [\d.]+ texts/s, ETA \S+")
-DONE = re.compile(r"build done in \S+: \d+ documents, (\d+) clause rows, (\d+) distinct texts "
+DONE = re.compile(r"build done in \S+ \(parsing \S+, inside the model \S+\): \d+ documents, (\d+) clause rows, (\d+) distinct texts "
                   r"\((\d+) embedded, (\d+) from the cache\), peak RSS (\d+) MB")
 
 
