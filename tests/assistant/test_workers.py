@@ -178,3 +178,30 @@ def test_sigterm_stops_every_worker(seed_index_dir: Path):
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=5)
+
+
+def test_workers_socket_turns_nagle_off():
+    """The workers' shared socket must give accepted connections TCP_NODELAY (asyncio sets it only when
+    the socket's proto is TCP); without it a small reply waits for the client's delayed ACK (~40 ms)."""
+    import asyncio
+    import socket
+
+    from assistant.server import bind_socket
+
+    async def accepted_nodelay() -> int:
+        sock = bind_socket("127.0.0.1", 0)
+        seen: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        async def on_client(_reader, writer):
+            seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_client, sock=sock)
+        _, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
+        try:
+            return await asyncio.wait_for(seen, 5)
+        finally:
+            writer.close()
+            server.close()
+
+    assert asyncio.run(accepted_nodelay()) != 0
