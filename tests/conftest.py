@@ -54,6 +54,17 @@ def copy_cache(src_dir: Path, dst_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def lawrefbook() -> Path:
+    """lawrefbook, a stated prerequisite: a test that reads it fails (never skips) when it is missing."""
+    from evals.corpora.general import lawrefbook_root
+
+    root = lawrefbook_root()
+    if not root.is_dir():
+        pytest.fail(f"this test needs lawrefbook at {root} (set PQA_LAWREFBOOK_DIR)")
+    return root
+
+
+@pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
 

@@ -2,12 +2,12 @@
 two versions of one law are both kept (never folded into an alias), two copies of one version are."""
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from evals.corpora.general import lawrefbook_root
 from indexer.corpus import assign_validity, load_corpus
 from indexer.parser import parse_document
 from indexer.versions import (
@@ -15,8 +15,8 @@ from indexer.versions import (
     version_group, version_info, versions_listing,
 )
 
-LAWREFBOOK = Path(os.environ.get("PQA_LAWREFBOOK_DIR") or Path(__file__).resolve().parents[2] / "shared" / "corpora" / "lawrefbook")
-needs_lawrefbook = pytest.mark.skipif(not LAWREFBOOK.is_dir(), reason=f"lawrefbook not found at {LAWREFBOOK}")
+LAWREFBOOK = lawrefbook_root()
+needs_lawrefbook = pytest.mark.usefixtures("lawrefbook")  # fails, not skips, without it
 
 CIVIL_2021 = "诉讼与非诉讼程序法/民事诉讼法(2021-12-24).md"
 CIVIL_2023 = "诉讼与非诉讼程序法/民事诉讼法(2023-09-01).md"

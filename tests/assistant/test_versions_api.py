@@ -5,7 +5,6 @@ versions share is embedded once."""
 from __future__ import annotations
 
 import collections
-import os
 import shutil
 from pathlib import Path
 
@@ -17,15 +16,17 @@ from indexer.embedder import EmbeddingCache
 from indexer.index import ClauseIndex, build_index
 from indexer.settings import Settings
 
+from evals.corpora.general import lawrefbook_root
+
 from .conftest import ThreadedServer, free_port
 
-LAWREFBOOK = Path(os.environ.get("PQA_LAWREFBOOK_DIR") or Path(__file__).resolve().parents[3] / "shared" / "corpora" / "lawrefbook")
+LAWREFBOOK = lawrefbook_root()
 CHARITY_2016, CHARITY_2023 = "社会法/慈善法(2016-03-16).md", "社会法/慈善法(2023-12-29).md"
 SPY_2014, SPY_2023 = "行政法/反间谍法(2014-11-01).md", "行政法/反间谍法(2023-04-26).md"
 OLD, NEW = "慈善法(2016-03-16)", "慈善法(2023-12-29)"
 Q = "慈善组织依法登记满几年可以申请公开募捐资格"
 
-pytestmark = pytest.mark.skipif(not LAWREFBOOK.is_dir(), reason=f"lawrefbook not found at {LAWREFBOOK}")
+pytestmark = pytest.mark.usefixtures("lawrefbook")  # fails, not skips, without it
 
 
 class CountingEmbedder:
