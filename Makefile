@@ -44,6 +44,7 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m indexer.bench
 	$(PY) -m indexer.bench_formats
+	$(PY) -m indexer.bench_law
 	$(PY) -m assistant.bench
 
 # 64 clients for 60 s (10 % long questions, 1 % hostile), then again with two index rebuilds

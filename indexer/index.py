@@ -175,6 +175,9 @@ def build_index(
                 "embedding": {"embedded": embedded, "reused": reused},
                 "build_seconds": round(time.perf_counter() - t0, 3),
                 "phase_seconds": {"parse": round(parse_seconds, 3), "model": round(emb.model_seconds, 3)},
+                # distinct passage texts and memory, for the library-scale build figures (indexer.bench_law)
+                "texts": {"distinct": emb.texts, "embedded": emb.texts_embedded, "reused": emb.texts_reused},
+                "peak_rss_mb": round(peak_rss_mb(), 1),
                 # what an unforced build verifies before it says "up to date"
                 "checksums": _checksums(tmp),
             }
