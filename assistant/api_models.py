@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from indexer.lawtypes import LEGAL_TYPES
 from indexer.records import CLAUSE_KINDS
+
+from .filters import as_of_date
 
 MAX_QUESTION = 4000  # long pastes are normal; the engine answers from their key part (assistant/budget.py)
 MAX_HISTORY = 20
@@ -32,14 +32,7 @@ class FiltersModel(BaseModel):
     @field_validator("as_of")
     @classmethod
     def _date(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
-                raise ValueError(v)
-            return date.fromisoformat(v).isoformat()
-        except ValueError:
-            raise ValueError(f"as_of must be a date YYYY-MM-DD (e.g. 2022-01-01), got {v!r}") from None
+        return as_of_date(v)  # a FilterError is a ValueError: pydantic makes it a 422 with its message
 
     @model_validator(mode="after")
     def _range(self) -> "FiltersModel":

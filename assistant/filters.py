@@ -61,7 +61,7 @@ class Filters:
             year_from=d.get("year_from"),
             year_to=d.get("year_to"),
             kinds=tup(d.get("kinds")),
-            as_of=_iso_date(d.get("as_of")),
+            as_of=as_of_date(d.get("as_of")),
             law_types=tup(d.get("law_types")),
         )
 
@@ -71,8 +71,9 @@ class Filters:
                                            self.as_of, self.law_types))
 
 
-def _iso_date(value: Any) -> str | None:
-    """``as_of`` as ``YYYY-MM-DD`` (a date object or such a string); anything else is a FilterError."""
+def as_of_date(value: Any) -> str | None:
+    """``as_of`` as ``YYYY-MM-DD`` (a date object or such a string); anything else is a FilterError
+    (the one check of this field, for /ask's request model and for in-process callers alike)."""
     if value is None:
         return None
     if isinstance(value, date):
@@ -83,7 +84,7 @@ def _iso_date(value: Any) -> str | None:
             raise ValueError(s)
         return date.fromisoformat(s).isoformat()
     except ValueError:
-        raise FilterError(f"filters.as_of must be a date YYYY-MM-DD, got {str(value)[:40]!r}") from None
+        raise FilterError(f"as_of must be a date YYYY-MM-DD (e.g. 2022-01-01), got {str(value)[:40]!r}") from None
 
 
 class DocumentFilter:
