@@ -14,14 +14,13 @@ by rule, not by hand, so it cannot pick the easy documents:
 """
 from __future__ import annotations
 
-import argparse
 import random
-import re
 import sys
 from pathlib import Path
 
+from .draw import count_articles, newest_versions, run, to_toml as _toml
+
 SEED = 20261203
-DEFAULT_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "lawrefbook"
 OUT = Path(__file__).resolve().parent / "general.toml"
 
 # Order matters: a title is given the first domain whose keywords it contains.
@@ -36,8 +35,6 @@ DOMAINS: dict[str, tuple[str, ...]] = {
 }
 EXCLUDED_TOP = {"司法解释", "案例", "民法典", "宪法", "其他"}
 MIN_ARTICLES, MAX_ARTICLES = 15, 60
-_ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条", re.M)
-_DATED = re.compile(r"^(?P<title>.+?)\((?P<date>\d{4}-\d{2}-\d{2})\)$")
 
 
 def domain_of(title: str) -> str | None:
@@ -49,23 +46,12 @@ def domain_of(title: str) -> str | None:
 
 def candidates(root: Path) -> list[dict]:
     """Newest version of each title, with its domain, scope and article count."""
-    newest: dict[str, tuple[str, Path]] = {}
-    for path in sorted(root.rglob("*.md")):
-        rel = path.relative_to(root)
-        if rel.parts[0] in EXCLUDED_TOP:
-            continue
-        m = _DATED.match(path.stem)
-        title, date = (m.group("title"), m.group("date")) if m else (path.stem, "")
-        key = f"{rel.parent.as_posix()}/{title}"
-        if key not in newest or date > newest[key][0]:
-            newest[key] = (date, path)
     out = []
-    for key, (date, path) in sorted(newest.items()):
-        title = key.rsplit("/", 1)[1]
+    for title, date, path in newest_versions(root, lambda top: top not in EXCLUDED_TOP):
         domain = domain_of(title)
         if domain is None:
             continue
-        articles = len(_ARTICLE.findall(path.read_text(encoding="utf-8", errors="replace")))
+        articles = count_articles(path)
         if not MIN_ARTICLES <= articles <= MAX_ARTICLES:
             continue
         scope = "local" if path.relative_to(root).parts[0] == "DLC" else "national"
@@ -94,42 +80,18 @@ def draw(root: Path, seed: int = SEED, per_scope: int = 2) -> list[dict]:
 
 
 def to_toml(docs: list[dict], seed: int) -> str:
-    lines = [
-        "# The general eval corpus: lawrefbook files drawn by evals/corpora/draw_general.py",
-        f"# (seed {seed}); paths are relative to the lawrefbook root (PQA_LAWREFBOOK_DIR, default",
-        "# ../shared/corpora/lawrefbook). The seeds in corpus/ are indexed beside them.",
-        "# Nothing is fitted or tuned on documents whose split is \"test\".",
-        f"seed = {seed}",
-        "",
+    header = [
+        "The general eval corpus: lawrefbook files drawn by evals/corpora/draw_general.py",
+        f"(seed {seed}); paths are relative to the lawrefbook root (PQA_LAWREFBOOK_DIR, default",
+        "../shared/corpora/lawrefbook). The seeds in corpus/ are indexed beside them.",
+        'Nothing is fitted or tuned on documents whose split is "test".',
     ]
-    for d in docs:
-        lines += [
-            "[[document]]",
-            f'id = "{d["id"]}"',
-            f'path = "{d["path"]}"',
-            f'domain = "{d["domain"]}"',
-            f'scope = "{d["scope"]}"',
-            f'split = "{d["split"]}"',
-            f"articles = {d['articles']}",
-            "",
-        ]
-    return "\n".join(lines)
+    return _toml(header, seed, "document", docs, ("id", "path", "domain", "scope", "split", "articles"))
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m evals.corpora.draw_general", description=__doc__.split("\n\n")[0])
-    p.add_argument("--root", type=Path, default=DEFAULT_ROOT)
-    p.add_argument("--seed", type=int, default=SEED)
-    p.add_argument("--out", type=Path, default=OUT)
-    args = p.parse_args(argv)
-    if not args.root.is_dir():
-        print(f"error: lawrefbook not found at {args.root}", file=sys.stderr)
-        return 1
-    docs = draw(args.root, args.seed)
-    args.out.write_text(to_toml(docs, args.seed), encoding="utf-8")
-    for d in docs:
-        print(f'{d["id"]} {d["split"]:5s} {d["domain"]:16s} {d["scope"]:8s} {d["articles"]:3d} {d["path"]}')
-    return 0
+    return run(argv, prog="python -m evals.corpora.draw_general", doc=__doc__, seed=SEED, out=OUT, draw=draw,
+               write=to_toml, line=lambda d: f'{d["id"]} {d["split"]:5s} {d["domain"]:16s} {d["scope"]:8s} {d["articles"]:3d} {d["path"]}')
 
 
 if __name__ == "__main__":

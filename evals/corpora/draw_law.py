@@ -19,14 +19,14 @@ half (``tune`` or ``test``). Questions are written over the drawn laws, and the 
 """
 from __future__ import annotations
 
-import argparse
 import random
 import re
 import sys
 from pathlib import Path
 
+from .draw import count_articles, newest_versions, run, to_toml as _toml
+
 SEED = 20261204
-DEFAULT_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "lawrefbook"
 OUT = Path(__file__).resolve().parent / "law.toml"
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -38,30 +38,17 @@ EVERYDAY = ("劳动", "工资", "社会保险", "工伤", "婚姻", "继承", "�
             "消费者", "治安管理", "物业", "租赁", "个人信息", "未成年人", "妇女", "老年人", "残疾人", "住房", "医疗")
 PER_GROUP = {"everyday": 16, "laws": 12, "regulations": 12}
 MIN_ARTICLES = 20
-_ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条", re.M)
-_DATED = re.compile(r"^(?P<title>.+?)\((?P<date>\d{4}-\d{2}-\d{2})\)$")
 _NOT_RULES = re.compile(r"决定|修改|废止")
 
 
 def candidates(root: Path) -> list[dict]:
     """Newest version of each title of the drawn groups, with its group and article count."""
     group_of = {top: g for g, tops in GROUPS.items() for top in tops}
-    newest: dict[str, tuple[str, Path]] = {}
-    for path in sorted(root.rglob("*.md")):
-        rel = path.relative_to(root)
-        if rel.parts[0] not in group_of:
-            continue
-        m = _DATED.match(path.stem)
-        title, date = (m.group("title"), m.group("date")) if m else (path.stem, "")
-        key = f"{rel.parent.as_posix()}/{title}"
-        if key not in newest or date > newest[key][0]:
-            newest[key] = (date, path)
     out = []
-    for key, (date, path) in sorted(newest.items()):
-        title = key.rsplit("/", 1)[1]
+    for title, date, path in newest_versions(root, lambda top: top in group_of):
         if _NOT_RULES.search(title):
             continue
-        articles = len(_ARTICLE.findall(path.read_text(encoding="utf-8", errors="replace")))
+        articles = count_articles(path)
         if articles < MIN_ARTICLES:
             continue
         rel = path.relative_to(root)
@@ -89,42 +76,18 @@ def draw(root: Path, seed: int = SEED, per_group: dict[str, int] = PER_GROUP) ->
 
 
 def to_toml(docs: list[dict], seed: int) -> str:
-    lines = [
-        "# The laws of the legal-consultation eval set (evals/law-*.jsonl), drawn by",
-        f"# evals/corpora/draw_law.py (seed {seed}) from the national part of lawrefbook; paths are",
-        "# relative to the lawrefbook root, doc_id is the document's id in the national law index.",
-        "# Nothing is fitted or tuned on laws whose split is \"test\".",
-        f"seed = {seed}",
-        "",
+    header = [
+        "The laws of the legal-consultation eval set (evals/law-*.jsonl), drawn by",
+        f"evals/corpora/draw_law.py (seed {seed}) from the national part of lawrefbook; paths are",
+        "relative to the lawrefbook root, doc_id is the document's id in the national law index.",
+        'Nothing is fitted or tuned on laws whose split is "test".',
     ]
-    for d in docs:
-        lines += [
-            "[[law]]",
-            f'id = "{d["id"]}"',
-            f'doc_id = "{d["doc_id"]}"',
-            f'path = "{d["path"]}"',
-            f'group = "{d["group"]}"',
-            f'split = "{d["split"]}"',
-            f"articles = {d['articles']}",
-            "",
-        ]
-    return "\n".join(lines)
+    return _toml(header, seed, "law", docs, ("id", "doc_id", "path", "group", "split", "articles"))
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m evals.corpora.draw_law", description=__doc__.split("\n\n")[0])
-    p.add_argument("--root", type=Path, default=DEFAULT_ROOT)
-    p.add_argument("--seed", type=int, default=SEED)
-    p.add_argument("--out", type=Path, default=OUT)
-    args = p.parse_args(argv)
-    if not args.root.is_dir():
-        print(f"error: lawrefbook not found at {args.root}", file=sys.stderr)
-        return 1
-    docs = draw(args.root, args.seed)
-    args.out.write_text(to_toml(docs, args.seed), encoding="utf-8")
-    for d in docs:
-        print(f'{d["id"]} {d["split"]:5s} {d["group"]:12s} {d["articles"]:4d} {d["path"]}')
-    return 0
+    return run(argv, prog="python -m evals.corpora.draw_law", doc=__doc__, seed=SEED, out=OUT, draw=draw,
+               write=to_toml, line=lambda d: f'{d["id"]} {d["split"]:5s} {d["group"]:12s} {d["articles"]:4d} {d["path"]}')
 
 
 if __name__ == "__main__":
