@@ -10,7 +10,10 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from pathlib import Path
+
+from indexer.lawtypes import document_legal_type
 
 from .bench_server import pct, print_memory, server_memory, start_server, stop_server
 
@@ -77,7 +80,8 @@ def legal_questions() -> list[str]:
 
 
 def filter_payloads(index_dir: Path) -> list[dict]:
-    """Filters over ``index_dir``'s documents, rotating: a document, a jurisdiction, as_of, a year range."""
+    """Filters over ``index_dir``'s documents, rotating: a document, a jurisdiction, a type of law,
+    as_of, a year range."""
     try:
         docs = json.loads((Path(index_dir) / "documents.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -91,6 +95,11 @@ def filter_payloads(index_dir: Path) -> list[dict]:
     if len(ids) >= 3:
         out.append({"documents": ids[: len(ids) // 2 : max(1, len(ids) // 40)][:40]})
     out += [{"jurisdiction": j} for j in jurisdictions[:3]]
+    types = Counter(document_legal_type(d) for d in docs)
+    out += [{"law_types": [t]} for t, _ in types.most_common(2)]
+    if len(types) > 2:  # the rarer types together, and a type with a date
+        out += [{"law_types": [t for t, _ in types.most_common()[2:5]]},
+                {"law_types": [types.most_common(1)[0][0]], "as_of": "2021-01-01"}]
     out += [{"as_of": "2020-01-01"}, {"as_of": "2022-06-30"}, {"year_from": 2015, "year_to": 2021}]
     return out
 
