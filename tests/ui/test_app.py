@@ -171,6 +171,23 @@ def test_documents_page_lists_documents(app, api_url):
     assert len([b for b in at.button if (b.key or "").startswith("doc-open-")]) == len(docs)
 
 
+def test_documents_page_filters_the_list(app, api_url):
+    docs = httpx.get(api_url + "/documents").json()["documents"]
+    assert len(docs) > 1
+    word = docs[-1]["title"]  # a whole title: that document alone
+    expected = [d for d in docs if word in d["title"]]
+    app.query_params["page"] = "documents"
+    at = app.run()
+    at.text_input(key="doc-filter").set_value(word).run()
+    assert not at.exception and not at.error
+    assert len([b for b in at.button if (b.key or "").startswith("doc-open-")]) == len(expected)
+    assert any(f"共 {len(docs)} 个文件，符合筛选条件的 {len(expected)} 个" in c.value for c in at.caption)
+    assert word in markdown_text(at.main)
+    at.text_input(key="doc-filter").set_value("没有这样的文件标题").run()
+    assert not [b for b in at.button if (b.key or "").startswith("doc-open-")]
+    assert any("没有符合筛选条件的文件" in i.value for i in at.info)
+
+
 def test_evals_page_runs_a_project_suite_on_the_service(app, tmp_path, monkeypatch):
     # six seed questions accepted as feedback: the feedback suite, read from PQA_DATA_DIR by the run
     data = tmp_path / "data"

@@ -95,3 +95,17 @@ def test_diff_side_html_escapes_every_text():
     old, new = diff_side_html(segments, "old"), diff_side_html(segments, "new")
     assert "<script>" not in old and "&lt;script&gt;x&lt;/script&gt;" in old and "&lt;b&gt;第一条&lt;/b&gt;" in old
     assert "<ins " not in old and "a&amp;b<br>二" in new and "<del " not in new and "<i>" not in old + new
+
+
+def test_document_list_filters_by_validity_and_shows_the_version(versioned_app):
+    versioned_app.query_params["page"] = "documents"
+    at = versioned_app.run()
+    assert not at.exception and not at.error
+    box = at.multiselect(key="doc-filter-validity")
+    assert set(box.options) == {"现行有效", "已被修改"}
+    assert len([b for b in at.button if (b.key or "").startswith("doc-open-")]) == 4
+    at = box.set_value(["现行有效"]).run()
+    assert not at.exception
+    assert len([b for b in at.button if (b.key or "").startswith("doc-open-")]) == 2
+    shown = "\n".join(m.value for m in at.main.markdown)
+    assert "2023年修正" in shown and "2016年公布" not in shown and "效力</b>：现行有效" in shown

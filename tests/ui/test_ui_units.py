@@ -303,3 +303,22 @@ def test_url_holds_the_conversation_and_the_pick_mode():
     assert nav.wanted_params({"page": "documents", "conv_id": "c1", "doc_clause": "003/一", "pick_feedback": "f9"}) == {
         "page": "documents", "clause": "003/一", "pick": "f9"}
     assert nav.pick_link("f9") == "?page=documents&pick=f9"
+
+
+def test_document_list_filter_words_widths_types_and_validity():
+    from ui.views.documents import filter_documents
+
+    docs = [
+        {"doc_id": "a", "title": "中华人民共和国慈善法", "legal_type": "法律", "validity": "现行有效"},
+        {"doc_id": "b", "title": "中华人民共和国慈善法", "legal_type": "法律", "validity": "已被修改"},
+        {"doc_id": "c", "title": "托育机构管理规范", "doc_number": "国卫人口发〔2019〕58号", "legal_type": "规范性文件"},
+        {"doc_id": "d", "title": "上海市养老服务条例", "issuer": "上海市人民代表大会常务委员会", "legal_type": "地方性法规"},
+    ]
+    ids = lambda out: [d["doc_id"] for d in out]  # noqa: E731
+    assert ids(filter_documents(docs)) == ["a", "b", "c", "d"]
+    assert ids(filter_documents(docs, "慈善")) == ["a", "b"]
+    assert ids(filter_documents(docs, "〔２０１９〕５８号")) == ["c"]  # full-width digits find half-width ones
+    assert ids(filter_documents(docs, "上海 常务委员会")) == ["d"]  # every word, in any field
+    assert ids(filter_documents(docs, "上海 慈善")) == []
+    assert ids(filter_documents(docs, "", ["法律", "地方性法规"])) == ["a", "b", "d"]
+    assert ids(filter_documents(docs, "慈善", None, ["现行有效"])) == ["a"]

@@ -3,6 +3,7 @@
 ``?page=documents&clause=<clause id>``."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import streamlit as st
@@ -16,8 +17,10 @@ from ui.format import cite_string, escape_html, escape_md, heading_path, highlig
 
 META_FIELDS = [
     ("doc_number", "文号"), ("issuer", "发文机关"), ("date", "成文日期"), ("jurisdiction", "地区"),
-    ("period", "规划期"), ("status", "状态"),
+    ("period", "规划期"), ("status", "状态"), ("legal_type", "类型"), ("version_label", "版本"), ("validity", "效力"),
 ]
+# what the list's text filter reads of each document
+_SEARCHED_FIELDS = ("title", "doc_id", "doc_number", "issuer", "jurisdiction")
 LIST_PAGE = 50  # document cards shown at first; "显示更多" adds as many again
 # long titles, table rows and ids wrap inside the column instead of running off to the right
 _WRAP_STYLE = ("<style>[data-testid='stMarkdownContainer'], [data-testid='stCaptionContainer'] "
@@ -69,9 +72,51 @@ def meta_html(doc: dict[str, Any]) -> str:
     return "<div style='line-height:1.9'>" + "".join(parts) + "</div>"
 
 
-def document_list(docs: list[dict[str, Any]]) -> None:
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def filter_documents(docs: list[dict[str, Any]], text: str = "", legal_types: list[str] | None = None,
+                     validity: list[str] | None = None) -> list[dict[str, Any]]:
+    """The documents whose title, id, 文号, 发文机关 or 地区 contain every word of ``text`` (full- and
+    half-width alike), of one of ``legal_types`` and ``validity`` when given."""
+    words = _folded(text).split()
+    out = []
+    for d in docs:
+        if legal_types and d.get("legal_type") not in legal_types:
+            continue
+        if validity and d.get("validity") not in validity:
+            continue
+        hay = _folded(" ".join(str(d.get(f) or "") for f in _SEARCHED_FIELDS))
+        if all(w in hay for w in words):
+            out.append(d)
+    return out
+
+
+def _choices(docs: list[dict[str, Any]], field: str) -> list[str]:
+    return list(dict.fromkeys(str(d[field]) for d in docs if d.get(field)))
+
+
+def list_filters(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The list's filters: words to find, and 类型 / 效力 boxes when they tell the documents apart."""
+    cols = st.columns([3, 2, 2])
+    text = cols[0].text_input("筛选", key="doc-filter", placeholder="标题、文号、发文机关或地区中的字词")
+    types, validity = _choices(docs, "legal_type"), _choices(docs, "validity")
+    chosen_types = cols[1].multiselect("类型", types, key="doc-filter-types", placeholder="全部类型") if len(types) > 1 else []
+    chosen_validity = (cols[2].multiselect("效力", validity, key="doc-filter-validity", placeholder="全部")
+                       if len(validity) > 1 else [])
+    return filter_documents(docs, text, chosen_types, chosen_validity)
+
+
+def document_list(docs: list[dict[str, Any]], total: int | None = None) -> None:
     """One card per document: its title and metadata, wrapping; a button opens its clauses."""
-    st.caption(f"共 {len(docs)} 个文件。选择一个文件查看条款树。")
+    if total is not None and total != len(docs):
+        if not docs:
+            st.info(f"共 {total} 个文件，没有符合筛选条件的文件。")
+            return
+        st.caption(f"共 {total} 个文件，符合筛选条件的 {len(docs)} 个。选择一个文件查看条款树。")
+    else:
+        st.caption(f"共 {len(docs)} 个文件。选择一个文件查看条款树。")
     limit = st.session_state.setdefault("doc_list_limit", LIST_PAGE)
     for i, d in enumerate(docs[:limit]):
         with st.container(border=True, key=f"doc-card-{i}"):
@@ -246,7 +291,7 @@ def render(client: ApiClient, service_ok: bool, service_exc: ApiProblem | None) 
         st.session_state.doc_id = doc_id
         nav.sync_url()
     if not doc_id:
-        document_list(docs)
+        document_list(list_filters(docs), total=len(docs))
         return
     doc = fetch_document(client, doc_id)
     if doc is None:
