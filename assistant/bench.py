@@ -17,7 +17,7 @@ responsible units, measures, legal-style article look-ups):
 Serving at library scale (``--clients 1,8,32,64`` and/or ``--workers N``): ``python -m assistant
 serve --workers N`` over ``--index``, a fixed list of varied Chinese legal questions, for each
 client count (each client one keep-alive connection, ``--duration`` seconds): requests, req/s,
-p50/p95/p99; then the same with filters (a document, a jurisdiction, ``as_of``, a year range);
+p50/p95/p99; then the same with filters (a document, a jurisdiction, a type of law, ``as_of``, a year range);
 RSS and PSS of every worker after the load. ``--make-scale-index DIR`` lays out a timing-only
 index of the whole law library (real parsed clauses and BM25, *synthetic* vectors: hashed token
 projections, no model run) when the real one is not built yet.
