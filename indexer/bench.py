@@ -51,7 +51,8 @@ def lawref_sample(n: int) -> list[Path]:
     return files[::step][:n]
 
 
-def _du_mb(path: Path) -> float:
+def du_mb(path: Path) -> float:
+    """Size of every file under ``path``, in MB."""
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
@@ -106,7 +107,7 @@ def run_scenario(corpus_dir: Path, work: Path, model: str) -> dict:
         "query_embed_ms": ms(query),
         "dense_ms": ms(dense),
         "bm25_ms": ms(lexical),
-        "index_mb": _du_mb(work / "index"),
+        "index_mb": du_mb(work / "index"),
         "rss_build_mb": rss_build,
         "rss_peak_mb": peak_rss_mb(),
     }

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bench import du_mb
 from .lawlibrary import DEFAULT_ROOT, SCOPES
 from .progress import format_duration
 
@@ -43,10 +44,6 @@ class LawBuild:
         return self.build_seconds / self.model_seconds
 
 
-def _du_mb(path: Path) -> float:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
-
-
 def read_build(index_dir: Path, scope: str) -> LawBuild | None:
     """The figures of the index in ``index_dir`` (``None`` when there is no index)."""
     path = index_dir / "manifest.json"
@@ -63,7 +60,7 @@ def read_build(index_dir: Path, scope: str) -> LawBuild | None:
         build_seconds=float(m.get("build_seconds", 0.0)),
         model_seconds=(m.get("phase_seconds") or {}).get("model"),
         peak_rss_mb=m.get("peak_rss_mb"),
-        index_mb=_du_mb(index_dir),
+        index_mb=du_mb(index_dir),
         created_at=str(m.get("created_at", "")),
     )
 
