@@ -92,20 +92,27 @@ def compose(
     ancestors: Callable[[Clause], list[Clause]],
     top_k: int = 5,
     model: ConfidenceModel | None = None,
+    budget: int | None = None,
 ) -> Answer:
-    """The answer to ``result``'s question: quotes from the candidates the model trusts, or not found."""
+    """The answer to ``result``'s question: quotes from the candidates the model trusts, or not found.
+
+    ``budget``: the answer's room in characters (default: the config's; a part of a multi-part
+    question gets its share)."""
     model = model or load_confidence_model()
     q = result.query
     hits = result.hits
     weights = result.weights
     total = sum(weights.values())
-    budget = cfg.article_max_chars if q.wants_article_text else cfg.answer_max_chars
+    budget = cfg.article_max_chars if q.wants_article_text else (budget or cfg.answer_max_chars)
 
     # each asked year / place needs its own candidate: look deeper for them
     depth = 2 * CANDIDATE_DEPTH if facets_asked(q, result) else CANDIDATE_DEPTH
     cands = score_candidates(result, cfg, texts, model, depth)
     threshold = model.threshold
-    qualified = [c.hit for c in cands[:CANDIDATE_DEPTH] if not c.veto and c.confidence >= threshold]
+    trusted = [c for c in cands[:CANDIDATE_DEPTH] if not c.veto and c.confidence >= threshold]
+    # a quote stating the asked quantity goes before one that lacks it (罚多少: the fine, not the ban);
+    # not so for the acting unit: 谁来赔 is answered by a party (建筑设计单位), not only by an authority
+    qualified = [c.hit for c in sorted(trusted, key=lambda c: c.features.get("number_missing", 0.0) >= 1.0)]
     reasons = [c.veto or "confidence" for c in cands[:CANDIDATE_DEPTH] if c.veto or c.confidence < threshold]
     confidence = max((c.confidence for c in cands if not c.veto), default=0.0)
 

@@ -24,7 +24,7 @@ from .decision import ConfidenceModel, load_confidence_model
 from .followup import resolve, vocabulary_for
 from .query import analyze
 from .retrieval import Filters, FilterError, Retriever
-from .subquestions import split_subquestions
+from .subquestions import split_coordination, split_subquestions
 
 log = logging.getLogger(__name__)
 
@@ -99,37 +99,53 @@ class Assistant:
         f = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
         focus = self.focus(question)
         q = analyze(focus.text)
-        subs = split_subquestions(focus.text) if len(q.years) <= 1 else [focus.text]
-        ans = self._answer_parts(focus.text, subs, top_k, f, mode) if len(subs) > 1 else None
+        ans = None
+        # several years or places are facets of one answer (compose), not separate questions
+        if len(q.years) <= 1:
+            subs = split_subquestions(focus.text)
+            if len(subs) > 1:
+                ans = self._answer_parts(focus.text, subs, top_k, f, mode)
+            elif len(self.retriever.question_places(q)) <= 1:
+                subs = split_coordination(focus.text)
+                if len(subs) > 1:
+                    ans = self._answer_parts(focus.text, subs, top_k, f, mode, parallel=True)
         if ans is None:
             result = self.retriever.search(q, top_k=max(top_k, 10), filters=f, mode=mode)
             ans = compose(result, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model)
         ans.note = " ".join(n for n in (focus.note(), ans.note) if n)
         return ans
 
-    def _answer_parts(self, question: str, subs: list[str], top_k: int, f: Filters, mode: str | None) -> Answer | None:
-        """Each part of a multi-part question answered on its own, the later parts within the first
-        part's documents unless they name a place or document of their own; ``None`` when the first
-        part finds nothing (the question is then answered whole)."""
+    def _answer_parts(self, question: str, subs: list[str], top_k: int, f: Filters, mode: str | None,
+                      parallel: bool = False) -> Answer | None:
+        """Each part of a multi-part question answered on its own with its share of the answer's
+        room, the later parts within the first part's documents unless they name a place or
+        document of their own; ``None`` when the first part finds nothing (the question is then
+        answered whole). ``parallel``: the parts ask the same of two things (A和B分别…), so a part
+        that finds nothing leaves the question to be answered whole."""
+        share = self.config.answer_max_chars // len(subs)
         first_q = analyze(subs[0])
         first = self.retriever.search(first_q, top_k=max(top_k, 10), filters=f, mode=mode)
-        answers = [compose(first, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model)]
+        answers = [compose(first, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model, budget=share)]
         if not answers[0].found:
             return None
         docs = tuple(dict.fromkeys(p.hit.clause.doc_id for p in answers[0].parts))
         for sub in subs[1:]:
             sq = analyze(sub)
-            own = bool(sq.titles or sq.doc_numbers or self.retriever.question_places(sq))
+            own = bool(sq.titles or sq.doc_numbers or self.retriever.question_places(sq) or self.retriever.named_documents(sq))
             g = f if own or f.documents is not None else dataclasses.replace(f, documents=docs)
             result = self.retriever.search(sq, top_k=max(top_k, 10), filters=g, mode=mode)
-            answers.append(compose(result, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model))
-        parts = []
-        for a in answers:
-            parts += [p for p in a.parts if all(p.hit.row != x.hit.row for x in parts)]
+            answers.append(compose(result, self.config, self.retriever.texts, self.ancestors, top_k=top_k, model=self.model, budget=share))
         found = [a for a in answers if a.found]
-        budget = self.config.answer_max_chars * len(subs)
+        if parallel and len(found) < len(answers):
+            return None
+        # each part's best quote first, then the parts' further quotes while there is room
+        parts = []
+        for a in [a.parts[:1] for a in answers] + [a.parts[1:] for a in answers]:
+            parts += [p for p in a if all(p.hit.row != x.hit.row for x in parts)]
+        budget = max(self.config.answer_max_chars, sum(len(a.parts[0].quote) + 8 for a in found))
         reasons = [a.reason for a in answers if not a.found and a.reason]
-        merged = render(question, parts, first.hits, reasons, min(a.confidence for a in answers), budget, top_k,
+        # the confidence of what is answered: the parts not found are said to be so in the note
+        merged = render(question, parts, first.hits, reasons, min(a.confidence for a in found), budget, top_k,
                         self.ancestors)
         if len(found) < len(answers):
             merged.note = f"问题的{len(answers)}个部分中有{len(answers) - len(found)}个未找到依据，只回答了找到的部分。"

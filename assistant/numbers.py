@@ -246,6 +246,28 @@ def find_quantities(text: str) -> list[Quantity]:
                 q = _q(t, q.start, q2.end, q.value, q2.value, q2.unit, q2.kind, "range")
         out.append(Quantity(q.start, q.end, text[q.start:q.end], q.value, q.high, q.unit, q.kind, q.qualifier))
         i = last = q.end
+    return _with_header_units(t, text, out)
+
+
+# a table column's unit in brackets after the indicator (接种率（%） ≥ 96, 死亡率（/10万） ≤14)
+_HEADER_UNIT = re.compile(r"[（(]\s*([%‰]|/\s*1?0*万|/\s*10+|[\u4e00-\u9fff]{1,3})\s*[)）]")
+
+
+def _with_header_units(t: str, text: str, found: list[Quantity]) -> list[Quantity]:
+    """Unitless numbers after a bracketed column unit take that unit and its kind."""
+    heads = [(m.end(), m.group(1).replace(" ", "")) for m in _HEADER_UNIT.finditer(t)]
+    if not heads:
+        return found
+    out = []
+    for q in found:
+        unit = next((u for end, u in reversed(heads) if end <= q.start), None)
+        if unit and not q.unit and q.kind == "count":
+            probe = _parse("1" + unit, 0)
+            if probe is not None and probe.unit and probe.kind not in ("count", "ordinal", "year", "date"):
+                scale = probe.value  # （万元） 300 is 3,000,000 元
+                high = q.high * scale if q.high is not None else None
+                q = Quantity(q.start, q.end, q.text, q.value * scale, high, probe.unit, probe.kind, q.qualifier)
+        out.append(q)
     return out
 
 

@@ -55,3 +55,46 @@ def split_subquestions(question: str) -> list[str]:
     if len(merged) < 2 or len(merged) > MAX_PARTS:
         return [question]
     return merged
+
+
+# "A和B分别…" / "A、或者B，各是…": one question asked of two things in parallel
+_EACH = re.compile(r"分别|各自|各(?=是|为|要|需|有|定|能|多少|几)")
+_AND = re.compile(r"、?(?:以及|或者|还有|跟|和|与|及|或)|、")
+# where the first of the two things begins inside its segment (反食品浪费法对|外卖平台和旅行社导游)
+_LEAD_IN = re.compile(r".*(?:对于|对|给|向|关于|里|中)")
+_CLAUSE_END = "，,：:；;"
+
+
+def split_coordination(question: str) -> list[str]:
+    """The question asked of each of two coordinated things (A和B分别…?), each with the shared
+    lead-in and ask; one part when there is no such pair (the question is answered whole).
+
+    反食品浪费法对外卖平台和旅行社导游分别提了什么要求 → 反食品浪费法对外卖平台提了什么要求,
+    反食品浪费法对旅行社导游提了什么要求."""
+    text = question.strip()
+    each = _EACH.search(text)
+    if not each:
+        return [question]
+    head, ask = text[: each.start()], text[each.end():]
+    # the last conjunction before 分别 joins the two things
+    ands = list(_AND.finditer(head))
+    if not ands:
+        return [question]
+    conj = ands[-1]
+    before, after = head[: conj.start()], head[conj.end():]
+    # B runs to the next clause end (公积金提取申请和贷款申请，管理中心分别…: 管理中心 is shared)
+    b_end = next((i for i, ch in enumerate(after) if ch in _CLAUSE_END), len(after))
+    b, shared = after[:b_end].strip(_CLAUSE_END + " "), after[b_end:].strip(_CLAUSE_END + " ")
+    # "A，和B，分别…": A is the whole clause before; "…对A和B分别…": A begins after its lead-in
+    whole_clause = before.rstrip(" ")[-1:] in _CLAUSE_END
+    before = before.rstrip(_CLAUSE_END + " ")
+    a_start = max(before.rfind(ch) for ch in _CLAUSE_END) + 1
+    lead = None if whole_clause else _LEAD_IN.match(before, a_start)
+    if lead and lead.end() < len(before):
+        a_start = lead.end()
+    prefix, a = before[:a_start], before[a_start:]
+    # a B far longer than A has swallowed what both share (贵州省和平坝区2025年…目标分别…): not split
+    if min(len(a), len(b)) < 2 or len(b) > 2 * len(a) + 4 or not ask.strip(" ？?。"):
+        return [question]
+    tail = (("，" + shared) if shared else "") + ask
+    return [f"{prefix}{a}{tail}", f"{prefix}{b}{tail}"]

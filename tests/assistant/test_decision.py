@@ -193,3 +193,22 @@ def test_a_word_the_document_never_uses_counts_against_it(general_qa):
     assert not general_qa.ask("失业保险费欠缴了，滞纳金怎么收？")["found"]
     r = general_qa.retriever.search(analyze("业主委员会换届的时候要不要审计？"), top_k=5)
     assert r.hits and not r.hits[0].focus_absent_doc and r.hits[0].doc_missing_share == 0.0
+
+
+def test_a_trusted_quote_stating_the_asked_fine_goes_before_one_that_does_not(general_qa):
+    # at a threshold low enough to trust 第二十四条 (the ban on refusing passengers, ranked before
+    # the penalty article but stating no fine), the quote with the fine still answers
+    import dataclasses
+
+    from assistant import Assistant
+    from assistant.decision import score_candidates
+
+    qa = Assistant(general_qa.index, dataclasses.replace(general_qa.config, confidence_threshold=0.02),
+                   embedder=general_qa.retriever.embedder())
+    question = "郑州出租车司机拒载罚多少？"
+    cands = score_candidates(qa.retriever.search(analyze(question), top_k=10), qa.config, qa.retriever.texts, qa.model)
+    trusted = [c for c in cands if not c.veto and c.confidence >= qa.model.threshold]
+    assert trusted[0].features["number_missing"] == 1.0  # the case this guards
+    out = qa.ask(question)
+    assert out["found"] and "三百元" in out["answer"], out["answer"]
+    assert out["citations"][0]["clause_id"].endswith("第四十三条")

@@ -206,3 +206,23 @@ from assistant.numbers import bracket_fit, stated_quantities  # noqa: E402
 ])
 def test_bracket_fit(question, text, fit):
     assert bracket_fit(text, stated_quantities(question)) == fit
+
+
+@pytest.mark.parametrize("row, value, unit, kind", [
+    ("计划免疫五苗接种率（%） ≥ 96（约束性）", 96.0, "%", "ratio"),
+    ("婴儿死亡率（‰） 7", 7.0, "‰", "ratio"),
+    ("孕产妇死亡率（/10万） ≤14", 14.0, "/10万", "ratio"),
+    ("人均预期寿命（岁） 77", 77.0, "岁", "age"),
+    ("公共卫生经费（万元） 300", 3_000_000.0, "元", "money"),
+])
+def test_table_rows_take_the_column_unit(row, value, unit, kind):
+    q = find_quantities(row)[-1]
+    assert (q.value, q.unit, q.kind) == (value, unit, kind)
+    assert states_quantity(row, {kind})
+
+
+def test_column_unit_leaves_stated_units_and_earlier_numbers_alone():
+    got = [(q.text, q.unit, q.kind) for q in find_quantities("3岁以下儿童系统管理率（%） ≥ 90")]
+    assert got == [("3岁以下", "岁", "age"), ("≥ 90", "%", "ratio")]
+    # a count column: the bare number stays a count
+    assert [(q.unit, q.kind) for q in find_quantities("每千人口执业医师数（人） 3.1")] == [("", "count")]
